@@ -1,0 +1,2 @@
+//! The `fbs` binary.
+fn main() {}

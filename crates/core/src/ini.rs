@@ -1,0 +1,1 @@
+//! The INI dialect of the 2012 service files (Python configparser, strict).

@@ -1,0 +1,1 @@
+//! Kickstarts: the parts fbs reads, and flattening of `%include`.

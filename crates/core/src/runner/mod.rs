@@ -1,0 +1,1 @@
+//! The one process runner every external tool goes through.

@@ -1,0 +1,1 @@
+//! fbs-worker

@@ -1,0 +1,9 @@
+//! The one integration test binary: drives the `fbs` binary and the libraries against real
+//! tools and servers started by `scripts/testenv.sh`.
+
+mod helper;
+
+mod cli;
+mod kickstart;
+mod runner;
+mod spec;
