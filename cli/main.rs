@@ -1,2 +1,51 @@
-//! The `fbs` binary.
-fn main() {}
+//! The `fbs` binary: parse the command line, set up diagnostics, hand off to a library.
+
+mod args;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use args::{Cli, Command, KsCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose, cli.log_json);
+    let code = match cli.command {
+        Command::Validate { .. } | Command::Ks(KsCommand::Flatten { .. }) => {
+            fbs_core::exit::UNAVAILABLE
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "fbs", &mut std::io::stdout());
+            fbs_core::exit::SUCCESS
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn init_tracing(verbose: u8, json: bool) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verify_cli() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

@@ -5,5 +5,6 @@ mod helper;
 
 mod cli;
 mod kickstart;
+mod pipeline;
 mod runner;
 mod spec;

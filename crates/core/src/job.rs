@@ -140,9 +140,9 @@ impl QueueName {
     /// Parse `ARCH:RELEASE` (as given to `--queue`), `fbs:ARCH:RELEASE` or `fbs:host:NAME`.
     pub fn parse(s: &str) -> Result<Self, String> {
         let rest = s.strip_prefix("fbs:").unwrap_or(s);
-        let (a, b) = rest
-            .split_once(':')
-            .ok_or_else(|| format!("`{s}` is not a queue (expected ARCH:RELEASE, e.g. x86_64:17)"))?;
+        let (a, b) = rest.split_once(':').ok_or_else(|| {
+            format!("`{s}` is not a queue (expected ARCH:RELEASE, e.g. x86_64:17)")
+        })?;
         if b.is_empty() || b.contains(char::is_whitespace) || b.contains(':') {
             return Err(format!("`{s}` is not a queue: bad release or host `{b}`"));
         }
@@ -254,7 +254,10 @@ mod tests {
 
     #[test]
     fn queue_names_are_built_in_one_shape() {
-        assert_eq!(QueueName::build(Arch::X86_64, "17").as_str(), "fbs:x86_64:17");
+        assert_eq!(
+            QueueName::build(Arch::X86_64, "17").as_str(),
+            "fbs:x86_64:17"
+        );
         assert_eq!(
             QueueName::parse("i386:rawhide").map(|q| q.to_string()),
             Ok("fbs:i686:rawhide".into())

@@ -1,0 +1,57 @@
+//! The command line: every subcommand and flag of `fbs`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// On-demand OS image builds: hand fbs a build spec, get a verified image back.
+#[derive(Debug, Parser)]
+#[command(name = "fbs", version, propagate_version = true, after_help = fbs_core::exit::HELP)]
+pub struct Cli {
+    /// More diagnostics (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Diagnostics as JSON lines (for daemons under a log collector).
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check build specs (and the kickstarts they name) without building anything.
+    #[command(after_help = fbs_core::exit::HELP)]
+    Validate {
+        /// Spec files: FBS INI (`.conf`) or TOML (`.toml`).
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+        /// One JSON object per spec on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Kickstart tools.
+    #[command(subcommand)]
+    Ks(KsCommand),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `fbs ks …`.
+#[derive(Debug, Subcommand)]
+pub enum KsCommand {
+    /// Print a kickstart with every `%include` inlined.
+    #[command(after_help = fbs_core::exit::HELP)]
+    Flatten {
+        /// The kickstart file.
+        file: PathBuf,
+        /// Includes must stay inside this directory (default: the file's directory).
+        #[arg(long)]
+        root: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,104 @@
+//! The `Builder` trait: given a prepared job it runs a tool and returns the artifacts it made.
+//! Adapters (native, lorax, pungi, kiwi, livemedia-creator, livecd-creator) implement it.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use fbs_core::job::JobRecord;
+use fbs_core::joblog::SharedSink;
+use fbs_core::runner::RunError;
+use tokio_util::sync::CancellationToken;
+
+use crate::dirs::JobDirs;
+
+/// Everything a builder may use: the job, its directories, its log, and the cancel signal.
+#[derive(Clone)]
+pub struct BuildContext {
+    /// The job (spec, flattened kickstart, attempt).
+    pub job: JobRecord,
+    /// The job's own directories; a builder writes only under them.
+    pub dirs: JobDirs,
+    /// The job log.
+    pub log: SharedSink,
+    /// Fires when the job is canceled or its lease is lost.
+    pub cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for BuildContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildContext")
+            .field("job", &self.job.id)
+            .field("dirs", &self.dirs)
+            .finish()
+    }
+}
+
+/// One file a builder produced, under the job's output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltArtifact {
+    /// Absolute path (inside `dirs.output`).
+    pub path: PathBuf,
+    /// Media type.
+    pub media_type: String,
+    /// ISO volume id, for ISOs.
+    pub volume_id: Option<String>,
+    /// Whether the image boots (El Torito), for ISOs.
+    pub bootable: Option<bool>,
+}
+
+/// Why a build failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The tool is not installed on this host.
+    #[error("{tool} is not installed on this host: {hint}")]
+    ToolMissing {
+        /// The tool.
+        tool: String,
+        /// What to install.
+        hint: String,
+    },
+    /// The inputs cannot produce an image (e.g. no kernel in the repos for a boot ISO).
+    #[error("{0}")]
+    Input(String),
+    /// A tool ran and failed.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// Reading or writing the job directory failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The job was canceled.
+    #[error("canceled")]
+    Canceled,
+}
+
+impl BuildError {
+    /// True when the same job may succeed on another try (a flaky tool, a full disk freed
+    /// later); input errors and missing tools are final.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            BuildError::Run(e) => e.is_retryable(),
+            BuildError::Io { .. } => true,
+            BuildError::ToolMissing { .. } | BuildError::Input(_) | BuildError::Canceled => false,
+        }
+    }
+}
+
+/// A tool that turns a prepared job into image files.
+#[async_trait]
+pub trait Builder: Send + Sync + std::fmt::Debug {
+    /// Short name (`native`, `lorax`, …), recorded in the manifest.
+    fn name(&self) -> &'static str;
+
+    /// The tool's version, for the manifest, when it can be found.
+    async fn version(&self) -> Option<String>;
+
+    /// Build; files go under `ctx.dirs.output`.
+    async fn build(&self, ctx: &BuildContext) -> Result<Vec<BuiltArtifact>, BuildError>;
+}

@@ -1,0 +1,311 @@
+//! The build pipeline for one leased job: prepare → build → stage → notify, in the job's own
+//! directory, with the lease renewed in the background. Every stage writes to the job log;
+//! a stage failure ends the job `failed` with a reason naming the stage.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use fbs_core::job::JobRecord;
+use fbs_core::joblog::{FileSink, SharedSink, Tee};
+use fbs_core::queue::{JobStore, Lease, LeaseStatus, Outcome, QueueError};
+use fbs_core::spec::BuilderChoice;
+use tokio_util::sync::CancellationToken;
+
+use crate::builder::{BuildContext, BuildError, Builder};
+use crate::dirs::JobDirs;
+use crate::stage;
+
+/// A failure of one stage, in words a person can act on.
+#[derive(Debug, thiserror::Error)]
+#[error("{stage}: {message}")]
+pub struct StageError {
+    /// `prepare`, `build`, `stage`.
+    pub stage: &'static str,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Told when a job ends (the mail notifier in distributed and local mode).
+#[async_trait]
+pub trait Notifier: Send + Sync + std::fmt::Debug {
+    /// The job reached a final state.
+    async fn job_finished(&self, job: &JobRecord);
+}
+
+/// Why the build was interrupted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Interrupt {
+    Canceled,
+    LeaseLost,
+    Shutdown,
+}
+
+/// Runs leased jobs through the stages.
+#[derive(Clone)]
+pub struct Pipeline {
+    /// Where job records live.
+    pub store: Arc<dyn JobStore>,
+    /// The builders this host has, by choice.
+    pub builders: BTreeMap<&'static str, Arc<dyn Builder>>,
+    /// The worker's own builder choice, which wins over the spec's.
+    pub builder_override: Option<BuilderChoice>,
+    /// Parent of the per-job directories.
+    pub work_dir: std::path::PathBuf,
+    /// How often the lease is renewed.
+    pub heartbeat: Duration,
+    /// The longest a build may run.
+    pub job_timeout: Duration,
+    /// Extra log sink (the terminal in `fbs local`).
+    pub extra_log: Option<SharedSink>,
+    /// Who is told when a job ends.
+    pub notifier: Option<Arc<dyn Notifier>>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("builders", &self.builders.keys().collect::<Vec<_>>())
+            .field("work_dir", &self.work_dir)
+            .finish()
+    }
+}
+
+impl Pipeline {
+    /// Pick the builder for `choice` among those present.
+    pub fn select(&self, choice: BuilderChoice) -> Result<Arc<dyn Builder>, BuildError> {
+        let choice = self.builder_override.unwrap_or(choice);
+        let name = match choice {
+            BuilderChoice::Auto => "native",
+            BuilderChoice::Native => "native",
+            BuilderChoice::Lorax => "lorax",
+            BuilderChoice::Pungi => "pungi",
+            BuilderChoice::Kiwi => "kiwi",
+            BuilderChoice::LivemediaCreator => "livemedia-creator",
+            BuilderChoice::LivecdCreator => "livecd-creator",
+        };
+        self.builders
+            .get(name)
+            .cloned()
+            .ok_or_else(|| BuildError::ToolMissing {
+                tool: format!("builder `{name}`"),
+                hint: format!(
+                    "this worker has builders [{}]; choose one of them with `builder =` in the spec or worker config",
+                    self.builders.keys().copied().collect::<Vec<_>>().join(", ")
+                ),
+            })
+    }
+
+    /// Run one leased job to its end. `shutdown` (fired when a stopping worker's grace period
+    /// is over) interrupts the build and hands the job back to its queue.
+    /// Returns the final record, or `None` when the job was handed back or the lease lost.
+    pub async fn run(
+        &self,
+        lease: Lease,
+        shutdown: CancellationToken,
+    ) -> Result<Option<JobRecord>, QueueError> {
+        let job = lease.record.clone();
+        let dirs = JobDirs::new(&self.work_dir, job.id);
+        let created = dirs.create();
+        let mut sinks: Vec<SharedSink> = Vec::new();
+        if created.is_ok() {
+            match FileSink::open(&dirs.log) {
+                Ok(s) => sinks.push(Arc::new(s)),
+                Err(e) => tracing::warn!(job = %job.id, error = %e, "cannot open job log"),
+            }
+        }
+        if let Some(x) = &self.extra_log {
+            sinks.push(x.clone());
+        }
+        let log: SharedSink = Arc::new(Tee::new(sinks));
+        log.fbs(&format!(
+            "job {} attempt {} on {}: {}",
+            job.id,
+            job.attempt,
+            job.worker.as_deref().unwrap_or("?"),
+            job.spec.summary()
+        ));
+
+        let cancel = CancellationToken::new();
+        let why = Arc::new(std::sync::Mutex::new(None::<Interrupt>));
+        let beat = tokio::spawn(heartbeat_loop(
+            self.store.clone(),
+            lease.clone(),
+            self.heartbeat,
+            cancel.clone(),
+            shutdown.clone(),
+            why.clone(),
+        ));
+
+        let result = match created {
+            Err(e) => Err(StageError {
+                stage: "prepare",
+                message: format!("cannot create {}: {e}", dirs.root.display()),
+            }),
+            Ok(_) => {
+                self.stages(&lease, &dirs, log.clone(), cancel.clone())
+                    .await
+            }
+        };
+        beat.abort();
+        let interrupt = *why.lock().unwrap_or_else(|p| p.into_inner());
+
+        let outcome = match (interrupt, result) {
+            (Some(Interrupt::LeaseLost), _) => {
+                log.fbs("lease lost: a newer attempt owns this job; stopping without a result");
+                None
+            }
+            (Some(Interrupt::Shutdown), Err(_)) => {
+                log.fbs("worker stopping: job handed back to its queue");
+                self.store.release(&lease).await.ok();
+                None
+            }
+            (Some(Interrupt::Canceled), _) => Some(Outcome::Canceled),
+            (_, Ok(artifacts)) => Some(Outcome::Succeeded { artifacts }),
+            (_, Err(e)) => Some(Outcome::Failed {
+                error: e.to_string(),
+            }),
+        };
+        if let Err(e) = crate::dirs::remove_tree(&dirs.work) {
+            tracing::warn!(job = %job.id, error = %e, "cannot clean the work directory");
+        }
+        let Some(outcome) = outcome else {
+            return Ok(None);
+        };
+        match &outcome {
+            Outcome::Succeeded { .. } => log.fbs("job succeeded"),
+            Outcome::Failed { error } => log.fbs(&format!("job failed: {error}")),
+            Outcome::Canceled => log.fbs("job canceled"),
+        }
+        match self.store.finish(&lease, outcome).await {
+            Ok(rec) => {
+                if let Some(n) = &self.notifier {
+                    n.job_finished(&rec).await;
+                }
+                Ok(Some(rec))
+            }
+            Err(QueueError::LeaseLost(_)) => {
+                log.fbs("lease lost before the result was recorded; a newer attempt owns it");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn stages(
+        &self,
+        lease: &Lease,
+        dirs: &JobDirs,
+        log: SharedSink,
+        cancel: CancellationToken,
+    ) -> Result<Vec<fbs_core::job::Artifact>, StageError> {
+        let job = &lease.record;
+        log.fbs("== prepare");
+        if let Some(ks) = &job.kickstart {
+            let p = dirs.input.join("job.ks");
+            std::fs::write(&p, ks).map_err(|e| StageError {
+                stage: "prepare",
+                message: format!("cannot write {}: {e}", p.display()),
+            })?;
+        }
+        let builder = self.select(job.spec.builder).map_err(|e| StageError {
+            stage: "prepare",
+            message: e.to_string(),
+        })?;
+
+        log.fbs(&format!("== build with {}", builder.name()));
+        let ctx = BuildContext {
+            job: job.clone(),
+            dirs: dirs.clone(),
+            log: log.clone(),
+            cancel: cancel.clone(),
+        };
+        let built = match tokio::time::timeout(self.job_timeout, builder.build(&ctx)).await {
+            Err(_) => {
+                cancel.cancel();
+                return Err(StageError {
+                    stage: "build",
+                    message: format!(
+                        "timed out after {}",
+                        humantime::format_duration(self.job_timeout)
+                    ),
+                });
+            }
+            Ok(r) => r.map_err(|e| StageError {
+                stage: "build",
+                message: e.to_string(),
+            })?,
+        };
+        if cancel.is_cancelled() {
+            return Err(StageError {
+                stage: "build",
+                message: "interrupted".into(),
+            });
+        }
+
+        log.fbs("== stage");
+        self.store
+            .set_staging(lease)
+            .await
+            .map_err(|e| StageError {
+                stage: "stage",
+                message: e.to_string(),
+            })?;
+        let target = job.spec.staging.clone();
+        let (id, log_path) = (job.id, dirs.log.clone());
+        let staged =
+            tokio::task::spawn_blocking(move || stage::stage(&target, id, &built, &log_path))
+                .await
+                .map_err(|e| StageError {
+                    stage: "stage",
+                    message: e.to_string(),
+                })?
+                .map_err(|e| StageError {
+                    stage: "stage",
+                    message: e.to_string(),
+                })?;
+        for a in &staged {
+            log.fbs(&format!(
+                "staged {} ({} bytes, sha256 {})",
+                a.path, a.size, a.sha256
+            ));
+        }
+        Ok(staged)
+    }
+}
+
+async fn heartbeat_loop(
+    store: Arc<dyn JobStore>,
+    lease: Lease,
+    every: Duration,
+    cancel: CancellationToken,
+    shutdown: CancellationToken,
+    why: Arc<std::sync::Mutex<Option<Interrupt>>>,
+) {
+    let set = |i: Interrupt| {
+        let mut w = why.lock().unwrap_or_else(|p| p.into_inner());
+        w.get_or_insert(i);
+        cancel.cancel();
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => { set(Interrupt::Shutdown); return; }
+            _ = tokio::time::sleep(every) => {}
+        }
+        match store.heartbeat(&lease).await {
+            Ok(LeaseStatus::Held {
+                cancel_requested: true,
+            }) => {
+                set(Interrupt::Canceled);
+                return;
+            }
+            Ok(LeaseStatus::Held { .. }) => {}
+            Ok(LeaseStatus::Lost) => {
+                set(Interrupt::LeaseLost);
+                return;
+            }
+            Err(e) => tracing::warn!(job = %lease.id(), error = %e, "heartbeat failed; retrying"),
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The stage step: put a job's artifacts where its spec says, each file under a temporary name
+//! renamed when complete, with a `CHECKSUM` file (the `sha256sum -c` format) and the job log last.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use fbs_core::job::{Artifact, JobId};
+use fbs_core::spec::Staging;
+use sha2::{Digest, Sha256};
+
+use crate::builder::BuiltArtifact;
+
+/// Why staging failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StageFailure {
+    /// Reading an artifact or writing to the target failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// The target kind is one this build of fbs cannot write to.
+    #[error("cannot stage to {0}: only file:// staging is available in this version of fbs")]
+    Unsupported(String),
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StageFailure + 'a {
+    move |source| StageFailure::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Stage `artifacts` and the job log to `target`; returns what was staged, log excluded.
+pub fn stage(
+    target: &Staging,
+    id: JobId,
+    artifacts: &[BuiltArtifact],
+    log: &Path,
+) -> Result<Vec<Artifact>, StageFailure> {
+    let base = match target {
+        Staging::File { path } => path,
+        Staging::Ftp { .. } => return Err(StageFailure::Unsupported(target.redacted())),
+    };
+    let dest = base.join(id.to_string());
+    fs::create_dir_all(&dest).map_err(io_err("create", &dest))?;
+    let mut staged = Vec::new();
+    for a in artifacts {
+        let name = a
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "artifact".into());
+        let (size, sha256) = copy_atomic(&a.path, &dest.join(&name))?;
+        staged.push(Artifact {
+            path: name,
+            media_type: a.media_type.clone(),
+            size,
+            sha256,
+            url: None,
+        });
+    }
+    let mut sums = String::new();
+    for a in &staged {
+        sums.push_str(&format!("{}  {}\n", a.sha256, a.path));
+    }
+    write_atomic(&dest.join("CHECKSUM"), sums.as_bytes())?;
+    if log.exists() {
+        copy_atomic(log, &dest.join("build.log"))?;
+    }
+    Ok(staged)
+}
+
+/// Copy `from` to `to` through a hidden temporary name in the same directory; returns the size
+/// and hex SHA-256 of what was written.
+pub fn copy_atomic(from: &Path, to: &Path) -> Result<(u64, String), StageFailure> {
+    let tmp = temp_name(to);
+    let mut src = fs::File::open(from).map_err(io_err("open", from))?;
+    let mut dst = fs::File::create(&tmp).map_err(io_err("create", &tmp))?;
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = src.read(&mut buf).map_err(io_err("read", from))?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        dst.write_all(&buf[..n]).map_err(io_err("write", &tmp))?;
+        size += n as u64;
+    }
+    dst.sync_all().map_err(io_err("sync", &tmp))?;
+    fs::rename(&tmp, to).map_err(io_err("rename", to))?;
+    Ok((size, hex::encode(hash.finalize())))
+}
+
+fn write_atomic(to: &Path, data: &[u8]) -> Result<(), StageFailure> {
+    let tmp = temp_name(to);
+    fs::write(&tmp, data).map_err(io_err("write", &tmp))?;
+    fs::rename(&tmp, to).map_err(io_err("rename", to))
+}
+
+fn temp_name(to: &Path) -> PathBuf {
+    let name = to
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    to.with_file_name(format!(".{name}.part"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_files_checksums_and_log() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("out");
+        fs::create_dir(&out).expect("mkdir");
+        fs::write(out.join("a.iso"), b"hello").expect("write");
+        fs::write(tmp.path().join("build.log"), b"log\n").expect("write");
+        let id = JobId::new();
+        let target = Staging::File {
+            path: tmp.path().join("staging"),
+        };
+        let arts = [BuiltArtifact {
+            path: out.join("a.iso"),
+            media_type: "application/vnd.efi.iso".into(),
+            volume_id: None,
+            bootable: None,
+        }];
+        let staged = stage(&target, id, &arts, &tmp.path().join("build.log")).expect("stage");
+        let dest = tmp.path().join("staging").join(id.to_string());
+        assert_eq!(staged[0].size, 5);
+        assert_eq!(
+            staged[0].sha256,
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        let sums = fs::read_to_string(dest.join("CHECKSUM")).expect("read");
+        assert_eq!(sums, format!("{}  a.iso\n", staged[0].sha256));
+        assert!(dest.join("build.log").exists());
+        let leftovers: Vec<_> = fs::read_dir(&dest)
+            .expect("ls")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+}
