@@ -27,6 +27,8 @@ pub enum Isolation {
     /// [`Isolation::MountNs`] plus its own pid namespace with a fresh `/proc`: the command
     /// sees only its own processes, and when it ends every process it left behind is killed
     /// by the kernel, even one that left the process group with `setsid`. Needs root.
+    /// A small `sh` is the namespace's init (pid 1) and the tool its child, so a tool killed
+    /// by signal N shows as exit code 128+N.
     MountPidNs,
 }
 
@@ -165,7 +167,10 @@ impl Cmd {
 
     /// Hide `path` from the command: inside its mount namespace an empty read-only tmpfs
     /// covers it (a file is covered by `/dev/null`). Use for the daemon's config and state
-    /// directories. Needs an isolated [`Isolation`]; a path that does not exist is skipped.
+    /// directories. Give absolute paths (a relative one is taken from the command's working
+    /// directory). Needs an isolated [`Isolation`] (else [`run`](super::run) refuses the
+    /// command); a path that does not exist is skipped; a path that cannot be covered stops
+    /// the command before the tool starts (exit code 125).
     pub fn hide(mut self, path: impl Into<PathBuf>) -> Self {
         self.hidden.push(path.into());
         self

@@ -67,7 +67,9 @@ impl RunError {
     ///   `PermissionDenied`, `InvalidInput`) — that needs an administrator; yes otherwise
     ///   (e.g. out of processes or memory).
     /// - `Failed`: no for an exit code (the tool rejected its input); yes when it was killed
-    ///   by a signal it did not get from fbs (e.g. the OOM killer).
+    ///   by a signal it did not get from fbs (e.g. the OOM killer). Under
+    ///   [`Isolation::MountPidNs`](super::Isolation::MountPidNs) a tool killed by signal N is
+    ///   reported by the namespace's init as exit code 128+N, so it counts as an exit code.
     /// - `Timeout`: yes (a slow mirror or a loaded host); a retry policy bounds attempts.
     /// - `Canceled`: no — someone asked for the job to stop.
     /// - `Io`: yes (transient by nature).
@@ -147,7 +149,7 @@ fn tail_block(tail: &[String]) -> String {
 }
 
 /// "850 ms", "12.5 s", "3m 20s", "2h 5m".
-pub fn human_duration(d: Duration) -> String {
+pub(crate) fn human_duration(d: Duration) -> String {
     let secs = d.as_secs();
     if secs >= 3600 {
         format!("{}h {}m", secs / 3600, secs % 3600 / 60)

@@ -43,7 +43,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub use cmd::{CAPTURE_LIMIT, Cmd, DEFAULT_GRACE, Isolation};
-pub use error::{MESSAGE_TAIL_LINES, RunError, describe_status, human_duration};
+use error::human_duration;
+pub use error::{MESSAGE_TAIL_LINES, RunError, describe_status};
 pub use lines::MAX_LINE_BYTES;
 /// The token that cancels a [`run`] (re-exported so callers need not name `tokio-util`).
 pub use tokio_util::sync::CancellationToken;
@@ -92,13 +93,20 @@ pub async fn run(
     if cancel.is_cancelled() {
         return Err(RunError::Canceled { program });
     }
-    spawn::preflight(cmd)?;
     sink.fbs(&cmd.log_line());
-
     let started = Instant::now();
-    let mut child = spawn::command(cmd)
-        .spawn()
-        .map_err(|e| spawn::spawn_error(cmd, e))?;
+    let spawned = spawn::preflight(cmd).and_then(|()| {
+        spawn::command(cmd)
+            .spawn()
+            .map_err(|e| spawn::spawn_error(cmd, e))
+    });
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            sink.fbs(&format!("{e}"));
+            return Err(e);
+        }
+    };
     let Some(pgid) = child.id().and_then(|p| i32::try_from(p).ok()) else {
         return Err(RunError::Io {
             program,

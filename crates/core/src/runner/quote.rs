@@ -28,9 +28,30 @@ pub(crate) fn quote_bytes(word: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Quote one word for display (invalid UTF-8 is shown lossily).
+/// Quote one word for display on one log line: like [`quote_bytes`], but a word with
+/// control characters is written `$'…'` with escapes (`\n`, `\t`, `\xHH`), so a
+/// multi-line script stays on one line. Invalid UTF-8 is shown lossily.
 pub(crate) fn quote(word: &OsStr) -> String {
-    String::from_utf8_lossy(&quote_bytes(word.as_bytes())).into_owned()
+    let bytes = word.as_bytes();
+    if !bytes.iter().any(|b| b.is_ascii_control()) {
+        return String::from_utf8_lossy(&quote_bytes(bytes)).into_owned();
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len() + 3);
+    out.push_str("$'");
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c if c.is_ascii_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// A whole argv, quoted and joined with spaces, for the job log.
@@ -60,7 +81,13 @@ mod tests {
         assert_eq!(quote(OsStr::new("a b")), "'a b'");
         assert_eq!(quote(OsStr::new("$HOME")), "'$HOME'");
         assert_eq!(quote(OsStr::new("it's")), "'it'\\''s'");
-        assert_eq!(quote(OsStr::new("a\nb")), "'a\nb'");
+        assert_eq!(quote_bytes(b"a\nb"), b"'a\nb'");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_for_display() {
+        assert_eq!(quote(OsStr::new("a\nb")), "$'a\\nb'");
+        assert_eq!(quote(OsStr::new("it's\t\\\x1b")), "$'it\\'s\\t\\\\\\x1b'");
     }
 
     #[test]
@@ -79,32 +106,48 @@ mod tests {
         assert_eq!(command_line(argv), "sh -c 'echo hi; exit 3'");
     }
 
-    #[test]
-    fn quoted_words_round_trip_through_sh() {
-        let words = [
-            "plain",
-            "",
-            "a b",
-            "it's",
-            "$x `y` \"z\"",
-            "tab\there",
-            "new\nline",
-            "*",
-        ];
-        let script = words
+    /// Each word quoted by `quote`, read back by `shell`.
+    fn round_trip(shell: &str, quote: impl Fn(&str) -> String) -> Vec<String> {
+        let script = WORDS
             .iter()
-            .map(|w| quote(OsStr::new(w)))
-            .map(|q| format!("printf '%s\\0' {q}"))
+            .map(|w| format!("printf '%s\\0' {}", quote(w)))
             .collect::<Vec<_>>()
             .join("; ");
-        let out = std::process::Command::new("sh")
+        let out = std::process::Command::new(shell)
             .args(["-c", &script])
             .output()
-            .expect("run sh");
-        let got: Vec<&str> = std::str::from_utf8(&out.stdout)
-            .expect("utf8")
-            .split_terminator('\0')
-            .collect();
-        assert_eq!(got, words);
+            .expect("run the shell");
+        let text = String::from_utf8(out.stdout).expect("utf8");
+        text.split_terminator('\0').map(str::to_owned).collect()
+    }
+
+    const WORDS: [&str; 9] = [
+        "plain",
+        "",
+        "a b",
+        "it's",
+        "$x `y` \"z\"",
+        "tab\there",
+        "new\nline",
+        "*",
+        "a\\b'\r",
+    ];
+
+    #[test]
+    fn exact_quoting_round_trips_through_posix_sh() {
+        let got = round_trip("sh", |w| {
+            String::from_utf8(quote_bytes(w.as_bytes())).expect("utf8")
+        });
+        assert_eq!(got, WORDS);
+    }
+
+    #[test]
+    fn display_quoting_round_trips_through_bash() {
+        if !std::path::Path::new("/bin/bash").exists() {
+            return;
+        }
+        let got = round_trip("/bin/bash", |w| quote(OsStr::new(w)));
+        assert_eq!(got, WORDS);
+        assert!(WORDS.iter().all(|w| !quote(OsStr::new(w)).contains('\n')));
     }
 }
