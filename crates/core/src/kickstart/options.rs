@@ -275,7 +275,10 @@ pub(crate) fn package_entry(line: &str) -> Result<PackageEntry, String> {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+#[expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
 mod tests {
     use super::super::lex::split;
     use super::*;

@@ -1,5 +1,8 @@
 //! Unit tests: round-trip rendering, what is parsed, edits, and the reader's errors.
-#![expect(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
 
 use super::*;
 

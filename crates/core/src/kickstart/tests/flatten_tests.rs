@@ -1,6 +1,9 @@
 //! Flattening on temporary trees: limits, install-time includes, `%ksappend`, sections that
 //! cross files.
-#![expect(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
 
 use std::fs;
 use std::path::Path;
