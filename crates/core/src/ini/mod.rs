@@ -29,6 +29,7 @@ mod tests;
 use std::collections::HashMap;
 
 pub use error::{IniError, IniErrorKind, IniErrors};
+pub(crate) use parse::is_py_space;
 
 /// The name of the section whose keys every other section inherits.
 pub const DEFAULT_SECTION: &str = "DEFAULT";

@@ -57,7 +57,7 @@ pub(crate) fn is_py_space(c: char) -> bool {
 }
 
 /// Python's `str.strip()` without arguments.
-pub(crate) fn py_strip(s: &str) -> &str {
+pub(super) fn py_strip(s: &str) -> &str {
     s.trim_matches(is_py_space)
 }
 
