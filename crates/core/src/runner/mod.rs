@@ -31,6 +31,7 @@
 //! process survives the run — use `MountPidNs` for anything untrusted.
 
 mod cmd;
+mod drive;
 mod error;
 mod group;
 mod lines;
@@ -39,27 +40,19 @@ mod quote;
 mod spawn;
 
 use std::process::ExitStatus;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub use cmd::{CAPTURE_LIMIT, Cmd, DEFAULT_GRACE, Isolation};
-use error::human_duration;
 pub use error::{MESSAGE_TAIL_LINES, RunError, describe_status};
 pub use lines::MAX_LINE_BYTES;
 /// The token that cancels a [`run`] (re-exported so callers need not name `tokio-util`).
 pub use tokio_util::sync::CancellationToken;
 
-use crate::joblog::{LogSink, LogStream};
+use crate::joblog::LogSink;
 use group::KillOnDrop;
-use lines::{Capture, Tail};
-use pump::Collected;
 
 /// How many lines of combined output are kept for errors ([`Output::tail`], [`RunError::tail`]).
 pub const TAIL_LINES: usize = 50;
-
-/// How long output is still read after the process group is gone (a process that escaped
-/// the group may hold the pipes open).
-const DRAIN: Duration = Duration::from_secs(2);
 
 /// A command that ran to a successful end.
 #[derive(Debug, Clone)]
@@ -73,13 +66,6 @@ pub struct Output {
     pub stdout: Option<String>,
     /// The last [`TAIL_LINES`] lines of combined stdout and stderr, oldest first.
     pub tail: Vec<String>,
-}
-
-/// Why the command stopped.
-enum End {
-    Exited(std::io::Result<ExitStatus>),
-    Canceled,
-    TimedOut(Duration),
 }
 
 /// Run `cmd` to its end, streaming its output into `sink`; stop it (and everything in its
@@ -115,153 +101,11 @@ pub async fn run(
         });
     };
     let mut guard = KillOnDrop::new(pgid);
-
-    let collected = Mutex::new(Collected {
-        tail: Tail::new(TAIL_LINES),
-        capture: cmd.capture_stdout.then(|| Capture::new(CAPTURE_LIMIT)),
-    });
-    let (stdout, stderr, stdin) = (child.stdout.take(), child.stderr.take(), child.stdin.take());
-    let (end, stopped) = {
-        let pumps = async {
-            let out = async {
-                if let Some(r) = stdout {
-                    pump::pump(r, LogStream::Stdout, sink, &collected).await;
-                }
-            };
-            let err = async {
-                if let Some(r) = stderr {
-                    pump::pump(r, LogStream::Stderr, sink, &collected).await;
-                }
-            };
-            let input = async {
-                if let (Some(w), Some(bytes)) = (stdin, cmd.stdin.as_deref()) {
-                    pump::feed(w, bytes).await;
-                }
-            };
-            tokio::join!(out, err, input);
-        };
-        let supervise = async {
-            let end = tokio::select! {
-                biased;
-                st = child.wait() => End::Exited(st),
-                () = cancel.cancelled() => End::Canceled,
-                () = sleep_opt(cmd.timeout) => End::TimedOut(cmd.timeout.unwrap_or_default()),
-            };
-            let stopped = group::stop(&mut child, pgid, cmd.grace).await;
-            (end, stopped)
-        };
-        tokio::pin!(pumps, supervise);
-        let mut pumped = false;
-        let (end, stopped) = loop {
-            tokio::select! {
-                r = &mut supervise => break r,
-                () = &mut pumps, if !pumped => pumped = true,
-            }
-        };
-        if !pumped && tokio::time::timeout(DRAIN, &mut pumps).await.is_err() {
-            sink.fbs(&format!(
-                "stopped reading the output of `{program}`: a process outside its process group still holds it open"
-            ));
-        }
-        (end, stopped)
-    };
-    if stopped.left.is_empty() {
+    let ran = drive::drive(&mut child, pgid, cmd, sink, cancel).await;
+    if ran.stopped.left.is_empty() {
         guard.disarm();
     }
-    let duration = started.elapsed();
-    report_stop(sink, &program, &end, &stopped);
-
-    let collected = match collected.into_inner() {
-        Ok(c) => c,
-        Err(p) => p.into_inner(),
-    };
-    let tail = collected.tail.to_vec();
-    let status = match end {
-        End::Canceled => {
-            sink.fbs(&format!(
-                "`{program}` canceled after {}",
-                human_duration(duration)
-            ));
-            return Err(RunError::Canceled { program });
-        }
-        End::TimedOut(after) => {
-            sink.fbs(&format!(
-                "`{program}` timed out after {}",
-                human_duration(after)
-            ));
-            return Err(RunError::Timeout {
-                program,
-                after,
-                tail,
-            });
-        }
-        End::Exited(Err(source)) => {
-            return Err(RunError::Io {
-                program,
-                action: "wait for",
-                source,
-            });
-        }
-        End::Exited(Ok(status)) => status,
-    };
-    sink.fbs(&format!(
-        "`{program}` exited with {} after {}",
-        describe_status(status),
-        human_duration(duration)
-    ));
-    if !status.success() {
-        return Err(RunError::Failed {
-            program,
-            status,
-            tail,
-        });
-    }
-    let stdout = collected.capture.map(|c| {
-        if c.truncated() {
-            sink.fbs(&format!(
-                "the captured output of `{program}` was cut at {CAPTURE_LIMIT} bytes"
-            ));
-        }
-        c.into_text()
-    });
-    Ok(Output {
-        status,
-        duration,
-        stdout,
-        tail,
-    })
-}
-
-/// Sleep for `limit`, or forever when there is none.
-async fn sleep_opt(limit: Option<Duration>) {
-    match limit {
-        Some(d) => tokio::time::sleep(d).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Say in the log what had to be done to stop the group, when anything had to.
-fn report_stop(sink: &dyn LogSink, program: &str, end: &End, stopped: &group::Stopped) {
-    if !stopped.termed {
-        return;
-    }
-    let what = if matches!(end, End::Exited(_)) {
-        format!("`{program}` left processes behind in its process group")
-    } else {
-        format!("stopping `{program}` and its process group")
-    };
-    let how = if stopped.killed {
-        "SIGTERM, then SIGKILL after the grace period"
-    } else {
-        "SIGTERM"
-    };
-    sink.fbs(&format!("{what}: sent {how}"));
-    if !stopped.left.is_empty() {
-        sink.fbs(&format!(
-            "warning: processes {:?} of `{program}` are still alive after SIGKILL (uninterruptible sleep?)",
-            stopped.left
-        ));
-    }
+    drive::conclude(ran, program, started.elapsed(), sink)
 }
 
 #[cfg(test)]
