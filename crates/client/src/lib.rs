@@ -1,1 +1,3 @@
 //! fbs-client
+
+pub mod ks;
