@@ -2,51 +2,19 @@
 //! staging and email, then the `[boot]`, `[dvd]` or `[live]` section of that type, which
 //! inherits the `[DEFAULT]` keys. Keys, defaults and rules: reference/fbs-formats.md.
 
+mod keys;
+
 use std::path::Path;
 
-use super::LoadedSpec;
 use super::error::{At, Collector, SpecErrors};
 use super::model::{
-    Arch, BootOptions, BuildSpec, DvdOptions, DvdStage, ImageOptions, ImageType, KojiBuilds,
-    LiveOptions, Repo, RepoKind,
+    Arch, BootOptions, BuildSpec, DvdOptions, DvdStage, ImageOptions, ImageType, KickstartSource,
+    KojiBuilds, LiveOptions, Repo, RepoKind,
 };
 use super::validate as v;
+use super::{KeyLocation, LoadedSpec};
 use crate::ini::{DEFAULT_SECTION, Ini, IniError, IniErrorKind};
-
-/// Keys read from `[DEFAULT]` only.
-const DEFAULT_KEYS: [&str; 5] = ["type", "arch", "release", "staging", "email"];
-/// Keys every image type reads from its section (inheriting `[DEFAULT]`).
-const COMMON_KEYS: [&str; 4] = ["nvr", "bid", "builder", "source_date_epoch"];
-/// The old tool's directory keys: read, never used (each job works in its own directory).
-const PATH_KEYS: [&str; 6] = [
-    "outdir", "workdir", "tmpdir", "destdir", "cachedir", "logfile",
-];
-const BOOT_KEYS: [&str; 6] = [
-    "product",
-    "version",
-    "release",
-    "updates",
-    "updates-testing",
-    "proxy",
-];
-const DVD_KEYS: [&str; 9] = [
-    "name",
-    "version",
-    "flavor",
-    "bugurl",
-    "nosource",
-    "sourceisos",
-    "force",
-    "stage",
-    "config",
-];
-const LIVE_KEYS: [&str; 5] = ["label", "title", "product", "releasever", "config"];
-/// The boot repositories: name, key prefix after `<release>`, and the flag that asks for it.
-const BOOT_REPOS: [(&str, &str); 3] = [
-    ("fedora", ""),
-    ("updates", "-updates"),
-    ("updates-testing", "-updates-testing"),
-];
+use keys::BOOT_REPOS;
 
 /// Reads an FBS INI spec.
 pub(super) fn read(text: &[u8], file: &Path) -> Result<LoadedSpec, SpecErrors> {
@@ -64,13 +32,15 @@ pub(super) fn read(text: &[u8], file: &Path) -> Result<LoadedSpec, SpecErrors> {
         ini: &ini,
         errs,
         warnings: Vec::new(),
+        kickstart_at: None,
     };
     let spec = reader.spec(&v::spec_dir(file));
-    let warnings = reader.warnings;
+    let (warnings, kickstart_at) = (reader.warnings, reader.kickstart_at);
     reader.errs.finish(spec).map(|spec| LoadedSpec {
         spec,
         warnings,
         path: file.to_owned(),
+        kickstart_at,
     })
 }
 
@@ -117,6 +87,7 @@ struct Reader<'a> {
     ini: &'a Ini,
     errs: Collector,
     warnings: Vec<String>,
+    kickstart_at: Option<KeyLocation>,
 }
 
 impl<'a> Reader<'a> {
@@ -330,8 +301,7 @@ impl<'a> Reader<'a> {
             Some(_) => self.parse(val, v::stage),
             None => Some(DvdStage::All),
         };
-        let val = self.required(s, "config");
-        let kickstart = self.parse(val, |t| v::kickstart(t, dir));
+        let kickstart = self.kickstart(s, dir);
         Some(DvdOptions {
             name: name?,
             version: version?,
@@ -354,8 +324,7 @@ impl<'a> Reader<'a> {
         };
         let product = self.text_or(s, "product", "Fedora");
         let releasever = self.text_or(s, "releasever", rel);
-        let val = self.required(s, "config");
-        let kickstart = self.parse(val, |t| v::kickstart(t, dir));
+        let kickstart = self.kickstart(s, dir);
         Some(LiveOptions {
             label: label?,
             title: title?,
@@ -365,56 +334,14 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// One warning for the old path keys (read, never used) and one for unknown keys.
-    fn warn_keys(&mut self, ty: ImageType, release: &str) {
-        let s = ty.as_str();
-        let mut known: Vec<String> = COMMON_KEYS.iter().map(|k| (*k).to_owned()).collect();
-        let own: &[&str] = match ty {
-            ImageType::Boot => &BOOT_KEYS,
-            ImageType::Dvd => &DVD_KEYS,
-            ImageType::Live => &LIVE_KEYS,
-        };
-        known.extend(own.iter().map(|k| (*k).to_owned()));
-        if ty == ImageType::Boot {
-            let rel = release.to_lowercase();
-            for (_, infix) in BOOT_REPOS {
-                known.push(format!("{rel}{infix}_url"));
-                known.push(format!("{rel}{infix}_mirror"));
-            }
-        }
-        let items = self.ini.items(s).unwrap_or_default();
-        let ignored = items
-            .iter()
-            .filter(|e| PATH_KEYS.contains(&e.key.as_str()) && !e.value.is_empty())
-            .map(|e| format!("{} (line {})", e.key, e.line))
-            .collect::<Vec<_>>();
-        if !ignored.is_empty() {
-            self.warnings.push(format!(
-                "ignored keys: {}; fbs keeps each job's files in its own work directory",
-                ignored.join(", ")
-            ));
-        }
-
-        let defaults = self
-            .ini
-            .defaults()
-            .entries()
-            .iter()
-            .map(|e| (DEFAULT_SECTION, e));
-        let section = self
-            .ini
-            .section(s)
-            .map(|sec| sec.entries())
-            .unwrap_or_default();
-        let unknown = defaults
-            .filter(|(_, e)| !DEFAULT_KEYS.contains(&e.key.as_str()))
-            .chain(section.iter().map(|e| (s, e)))
-            .filter(|(_, e)| !known.contains(&e.key) && !PATH_KEYS.contains(&e.key.as_str()))
-            .map(|(sect, e)| format!("[{sect}] {} (line {})", e.key, e.line))
-            .collect::<Vec<_>>();
-        if !unknown.is_empty() {
-            self.warnings
-                .push(format!("unknown keys, ignored: {}", unknown.join(", ")));
-        }
+    /// `config`: the kickstart, and where it is named.
+    fn kickstart(&mut self, s: &str, dir: &Path) -> Option<KickstartSource> {
+        let val = self.required(s, "config")?;
+        self.kickstart_at = Some(KeyLocation {
+            line: val.line,
+            section: Some(val.section.to_owned()),
+            key: val.key.to_owned(),
+        });
+        self.parse(Some(val), |t| v::kickstart(t, dir))
     }
 }

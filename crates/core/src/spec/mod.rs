@@ -101,6 +101,33 @@ pub struct LoadedSpec {
     pub warnings: Vec<String>,
     /// The file it came from, as the caller named it.
     pub path: PathBuf,
+    /// Where the spec names its kickstart, so a problem with the kickstart can be reported
+    /// at that key.
+    pub kickstart_at: Option<KeyLocation>,
+}
+
+/// The place of one key in a spec file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLocation {
+    /// The 1-based line.
+    pub line: usize,
+    /// The INI section or TOML table (`None` for TOML's top level).
+    pub section: Option<String>,
+    /// The key.
+    pub key: String,
+}
+
+impl KeyLocation {
+    /// An error about this key of `file`.
+    pub fn error(&self, file: &Path, message: impl Into<String>) -> SpecError {
+        SpecError {
+            file: file.to_owned(),
+            line: Some(self.line),
+            section: self.section.clone(),
+            key: Some(self.key.clone()),
+            message: message.into(),
+        }
+    }
 }
 
 /// Reads and validates the spec in `path`; the extension picks the format

@@ -2,20 +2,21 @@
 //! lists, defaults for everything that has a sane one, unknown keys rejected. Value rules are
 //! the FBS INI ones; errors carry file, line, table and key like the INI reader's.
 
+mod boot;
 mod locate;
 mod raw;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::LoadedSpec;
 use super::error::{At, Collector, SpecErrors};
 use super::model::{
-    Arch, BootOptions, BuildSpec, DvdOptions, DvdStage, ImageOptions, ImageType, KojiBuilds,
-    LiveOptions, Repo, RepoKind,
+    Arch, BuildSpec, DvdOptions, DvdStage, ImageOptions, ImageType, KickstartSource, KojiBuilds,
+    LiveOptions,
 };
 use super::validate as v;
-use raw::{RawBoot, RawDvd, RawKoji, RawLive, RawRepo, RawSpec, S, Text};
+use super::{KeyLocation, LoadedSpec};
+use raw::{RawDvd, RawKoji, RawLive, RawSpec, S, Text};
 
 /// Reads a TOML spec.
 pub(super) fn read(bytes: &[u8], file: &Path) -> Result<LoadedSpec, SpecErrors> {
@@ -58,12 +59,15 @@ pub(super) fn read(bytes: &[u8], file: &Path) -> Result<LoadedSpec, SpecErrors> 
         text,
         errs,
         dir: v::spec_dir(file),
+        kickstart_at: None,
     };
     let spec = reader.spec(raw);
+    let kickstart_at = reader.kickstart_at.take();
     reader.errs.finish(spec).map(|spec| LoadedSpec {
         spec,
         warnings: Vec::new(),
         path: file.to_owned(),
+        kickstart_at,
     })
 }
 
@@ -88,6 +92,7 @@ struct Reader<'t> {
     text: &'t str,
     errs: Collector,
     dir: PathBuf,
+    kickstart_at: Option<KeyLocation>,
 }
 
 impl Reader<'_> {
@@ -282,86 +287,6 @@ impl Reader<'_> {
         }
     }
 
-    fn boot(&mut self, boot: Option<S<RawBoot>>, rel: &str) -> Option<BootOptions> {
-        let (t, b) = self.required_table(boot, "boot")?;
-        let product = self.text_or(b.product, t, "product", "Fedora");
-        let version = self.text_or(b.version.map(text), t, "version", rel);
-        let release = self.text_or(b.release.map(text), t, "release", rel);
-        let proxy = self.get(b.proxy, t, "proxy", false);
-        let proxy = proxy.map(|p| self.check(Some(p), t, "proxy", v::text));
-        let repos = match b.repos {
-            Some(list) if !list.get_ref().is_empty() => self.repos(t, list.into_inner()),
-            _ => {
-                self.errs
-                    .push(t.at(t.line, "repos"), "missing: at least one repository");
-                None
-            }
-        };
-        let names: Vec<&str> = repos.iter().flatten().map(|r| r.name.as_str()).collect();
-        let updates = self.updates_flag(b.updates, t, "updates", &names);
-        let updates_testing = self.updates_flag(b.updates_testing, t, "updates_testing", &names);
-        Some(BootOptions {
-            product: product?,
-            version: version?,
-            release: release?,
-            updates: updates?,
-            updates_testing: updates_testing?,
-            proxy: proxy.map_or(Some(None), |p| p.map(Some))?,
-            repos: repos?,
-        })
-    }
-
-    /// `updates`/`updates_testing`: defaults to whether the repo is listed; must agree with it.
-    fn updates_flag(
-        &mut self,
-        f: Option<S<bool>>,
-        t: Table,
-        key: &'static str,
-        names: &[&str],
-    ) -> Option<bool> {
-        let repo = key.replace('_', "-");
-        let listed = names.contains(&repo.as_str());
-        match self.flag(f) {
-            (Some(flag), Some(line)) if flag != listed => {
-                let msg = if flag {
-                    format!("true, but no repo named `{repo}` is listed")
-                } else {
-                    format!("false, but a repo named `{repo}` is listed")
-                };
-                self.errs.push(t.at(line, key), msg);
-                None
-            }
-            _ => Some(listed),
-        }
-    }
-
-    fn repos(&mut self, t: Table, list: Vec<S<RawRepo>>) -> Option<Vec<Repo>> {
-        let mut ok = true;
-        let mut repos = Vec::new();
-        for entry in list {
-            let line = self.line(&entry.span());
-            let entry = entry.into_inner();
-            let here = Table { name: t.name, line };
-            let name = self.get(entry.name, here, "repos.name", true);
-            let name = self.check(name, here, "repos.name", v::text);
-            let url = self.get(entry.url, here, "repos.url", true);
-            let url = self.check(url, here, "repos.url", v::repo_url);
-            let kind = match self.get(entry.kind, here, "repos.kind", false) {
-                None => Some(RepoKind::Baseurl),
-                Some(k) => self.check(Some(k), here, "repos.kind", |s| match s {
-                    "baseurl" => Ok(RepoKind::Baseurl),
-                    "mirrorlist" => Ok(RepoKind::Mirrorlist),
-                    _ => Err(format!("{} is not baseurl or mirrorlist", v::quote(s))),
-                }),
-            };
-            match (name, url, kind) {
-                (Some(name), Some(url), Some(kind)) => repos.push(Repo { name, url, kind }),
-                _ => ok = false,
-            }
-        }
-        ok.then_some(repos)
-    }
-
     fn dvd(&mut self, dvd: Option<S<RawDvd>>, rel: &str) -> Option<DvdOptions> {
         let (t, d) = self.required_table(dvd, "dvd")?;
         let name = self.text_or(d.name, t, "name", "Fedora");
@@ -376,9 +301,7 @@ impl Reader<'_> {
             Some(s) => self.check(Some(s), t, "stage", v::stage),
             None => Some(DvdStage::All),
         };
-        let ks = self.get(d.kickstart, t, "kickstart", true);
-        let dir = self.dir.clone();
-        let kickstart = self.check(ks, t, "kickstart", |s| v::kickstart(s, &dir));
+        let kickstart = self.kickstart(d.kickstart, t);
         Some(DvdOptions {
             name: name?,
             version: version?,
@@ -392,6 +315,18 @@ impl Reader<'_> {
         })
     }
 
+    /// `kickstart`: the kickstart, and where it is named.
+    fn kickstart(&mut self, f: Option<S<String>>, t: Table) -> Option<KickstartSource> {
+        let ks = self.get(f, t, "kickstart", true)?;
+        self.kickstart_at = Some(KeyLocation {
+            line: ks.1,
+            section: t.name.map(str::to_owned),
+            key: "kickstart".to_owned(),
+        });
+        let dir = self.dir.clone();
+        self.check(Some(ks), t, "kickstart", |s| v::kickstart(s, &dir))
+    }
+
     fn live(&mut self, live: Option<S<RawLive>>, rel: &str) -> Option<LiveOptions> {
         let (t, l) = self.required_table(live, "live")?;
         let label = self.get(l.label, t, "label", true);
@@ -402,9 +337,7 @@ impl Reader<'_> {
         };
         let product = self.text_or(l.product, t, "product", "Fedora");
         let releasever = self.text_or(l.releasever.map(text), t, "releasever", rel);
-        let ks = self.get(l.kickstart, t, "kickstart", true);
-        let dir = self.dir.clone();
-        let kickstart = self.check(ks, t, "kickstart", |s| v::kickstart(s, &dir));
+        let kickstart = self.kickstart(l.kickstart, t);
         Some(LiveOptions {
             label: label?,
             title: title?,
