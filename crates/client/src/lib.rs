@@ -1,6 +1,4 @@
-//! fbs-client: the user's commands — validate specs, flatten kickstarts, prepare jobs for
-//! submission — and their output.
+//! fbs-client
 
 pub mod ks;
-pub mod prepare;
 pub mod validate;
