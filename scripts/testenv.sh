@@ -7,6 +7,8 @@
 #   scripts/testenv.sh status  show what runs
 #
 # FBS_TESTENV_DIR defaults to <repo>/.testenv. Idempotent: `up` twice starts nothing twice.
+# `up` also builds the RPM fixture repositories (scripts/fixtures/make-repo.sh) into
+# $FBS_TESTENV_DIR/fixtures; a rerun with unchanged fixture sources does nothing there.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,6 +21,26 @@ log() { printf 'testenv: %s\n' "$*" >&2; }
 APT_PACKAGES=(
   python3-venv                 # the venv for Python test oracles (pykickstart)
   util-linux                   # unshare, for build isolation
+  rpm rpm2cpio                 # rpmbuild for the fixtures; rpm --root; rpm2cpio in tests
+  createrepo-c                 # repo metadata for fixtures and side repos
+  dnf                          # dnf --installroot, the native builder's installer
+  squashfs-tools               # mksquashfs / unsquashfs
+  xorriso                      # ISO authoring and inspection
+  isomd5sum                    # implantisomd5 / checkisomd5
+  busybox-static               # /bin/sh of the fixture roots, the marker initramfs
+  cpio                         # initramfs packing, RPM payload extraction
+  isolinux syslinux-common     # BIOS El Torito boot (isolinux.bin, ldlinux.c32, isohdpfx.bin)
+  grub-pc-bin grub-common      # grub-mkrescue, BIOS modules
+  grub-efi-amd64-bin           # grub's x86_64-efi modules, for UEFI-bootable ISOs
+  mtools dosfstools            # the EFI system partition image (mformat/mcopy, mkfs.vfat)
+  ovmf                         # UEFI firmware for QEMU boot tests
+)
+# qemu-system-x86 is installed apart, matched to the installed qemu-utils (see install_qemu).
+# Fedora equivalents, for the dnf branch (untested).
+DNF_PACKAGES=(
+  python3 util-linux rpm-build createrepo_c dnf squashfs-tools xorriso isomd5sum busybox cpio
+  syslinux grub2-pc-modules grub2-efi-x64-modules grub2-tools grub2-tools-extra mtools dosfstools
+  edk2-ovmf qemu-system-x86 qemu-img
 )
 # PyPI packages for test oracles, installed into the venv.
 PIP_PACKAGES=(
@@ -32,20 +54,91 @@ need_root() {
   fi
 }
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+# apt runs with its own package lists under $D/apt: the system's sources plus the -backports
+# suite of the same mirror (qemu may have to come from there). Private lists cannot be dropped
+# by another apt-get update running meanwhile, and the machine's apt configuration is left alone.
+APT_DIR=$D/apt
+APT_OPTS=(
+  -o "Dir::State::Lists=$APT_DIR/lists" -o "Dir::Etc::SourceParts=$APT_DIR/sources.list.d"
+  -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o DPkg::Lock::Timeout=600
+)
+apt_sources() {
+  local codename mirror f
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  rm -rf "$APT_DIR/sources.list.d"
+  mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial"
+  for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [ -e "$f" ] && cp "$f" "$APT_DIR/sources.list.d/"
+  done
+  [ -n "$codename" ] || return 0
+  if ! apt-get indextargets --format '$(RELEASE)' | grep -qx "$codename-backports"; then
+    mirror=$(apt-get indextargets --format '$(SITE) $(RELEASE)' 'Created-By: Packages' \
+      | awk -v r="$codename" '$2 == r { print $1; exit }')
+    [ -n "$mirror" ] || return 0
+    printf 'Types: deb\nURIs: %s\nSuites: %s-backports\nComponents: main\n' "$mirror" "$codename" \
+      > "$APT_DIR/sources.list.d/fbs-testenv-backports.sources"
+  fi
+}
+
+# qemu-system-x86 must come from the same release as qemu-utils: on Debian 12, installing
+# bookworm's qemu-system-x86 next to a bookworm-backports qemu-utils removes qemu-utils.
+# So: a backports qemu-utils gets qemu-system-x86 from backports (both with -t, in a transaction
+# of their own); otherwise both come from the default release.
+install_qemu() {
+  local codename v
+  installed qemu-system-x86 && return 0
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  v=$(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null || true)
+  if [[ $v == *~bpo* ]]; then
+    log "apt-get install -t $codename-backports qemu-system-x86 qemu-utils (qemu-utils $v is from backports)"
+    apt-get "${APT_OPTS[@]}" install -y -qq --no-install-recommends -t "$codename-backports" \
+      qemu-system-x86 qemu-utils >/dev/null
+  else
+    log "apt-get install qemu-system-x86 qemu-utils"
+    apt-get "${APT_OPTS[@]}" install -y -qq --no-install-recommends qemu-system-x86 qemu-utils >/dev/null
+  fi
+  qemu-img --version >/dev/null || { log "qemu-img is broken after installing qemu"; exit 3; }
+  qemu-system-x86_64 --version >/dev/null
+}
+
 install_apt() {
   local missing=()
   for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    installed "$p" || missing+=("$p")
   done
-  if [ ${#missing[@]} -gt 0 ]; then
-    if ! command -v apt-get >/dev/null; then
-      log "missing packages and no apt-get: ${missing[*]}"; exit 3
-    fi
-    need_root "${missing[@]}"
-    log "apt-get install ${missing[*]}"
+  if [ ${#missing[@]} -gt 0 ] || ! installed qemu-system-x86; then
+    need_root "${missing[@]}" qemu-system-x86
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_sources
+    apt-get "${APT_OPTS[@]}" update -qq
+    if [ ${#missing[@]} -gt 0 ]; then
+      log "apt-get install ${missing[*]}"
+      apt-get "${APT_OPTS[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    install_qemu
+  fi
+}
+
+install_dnf() {
+  local missing=()
+  for p in "${DNF_PACKAGES[@]}"; do
+    rpm -q --quiet "$p" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  need_root "${missing[@]}"
+  log "dnf install ${missing[*]}"
+  dnf install -y -q --setopt=install_weak_deps=False "${missing[@]}"
+}
+
+install_packages() {
+  if command -v apt-get >/dev/null; then
+    install_apt
+  elif command -v dnf >/dev/null; then
+    install_dnf
+  else
+    log "neither apt-get nor dnf: install the test dependencies by hand"; exit 3
   fi
 }
 
@@ -65,6 +158,7 @@ write_env() {
   {
     echo "export FBS_TESTENV_DIR='$D'"
     echo "export FBS_TEST_VENV='$D/venv'"
+    echo "export FBS_TEST_FIXTURES='$D/fixtures'"
   } > "$D/env"
 }
 
@@ -85,8 +179,9 @@ stop_all() {
 
 case "${1:-}" in
   up)
-    install_apt
+    install_packages
     install_venv
+    FBS_APT_DIR=$APT_DIR "$ROOT/scripts/fixtures/make-repo.sh" "$D/fixtures"
     write_env
     log "ready: source $D/env"
     ;;
