@@ -45,7 +45,7 @@ pub(super) fn read(bytes: &[u8], file: &Path) -> Result<LoadedSpec, SpecErrors> 
                 Some(span) => locate::locate(text, span),
                 None => (None, None, None),
             };
-            let message = e.message().trim().replace('\n', " ");
+            let message = shorten(&e.message().trim().replace('\n', " "));
             let at = At {
                 line,
                 section: section.as_deref(),
@@ -352,4 +352,13 @@ impl Reader<'_> {
 fn text(t: S<Text>) -> S<String> {
     let span = t.span();
     S::new(span, t.into_inner().0)
+}
+
+/// A message cut to a readable length (toml quotes whole keys, which may be huge).
+fn shorten(message: &str) -> String {
+    const MAX: usize = 240;
+    match message.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &message[..i]),
+        None => message.to_owned(),
+    }
 }
