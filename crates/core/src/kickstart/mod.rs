@@ -28,6 +28,8 @@ pub use model::{
     PackageLine, Packages, Repo, RepoSource, Script, ScriptKind, UrlCommand,
 };
 pub use options::Opt;
+/// The URL type [`fetch_url`] and [`flatten_url`] take.
+pub use url::Url;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,2 @@
+echo common > /etc/fbs-marker
+%include tail.sh

@@ -1,0 +1,1 @@
+echo "tail: the last line has no newline"
