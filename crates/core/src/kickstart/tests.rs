@@ -290,3 +290,4 @@ async fn unsupported_schemes_are_refused() {
 }
 
 mod flatten_tests;
+mod ftp_tests;
