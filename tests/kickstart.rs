@@ -250,3 +250,61 @@ fn bad_spec_kickstarts_fail_as_expected() {
     }
     assert!(seen >= 6, "only {seen} ks-* cases");
 }
+
+/// fbs splits kickstart lines exactly as Python's `shlex.split` (which pykickstart uses)
+/// does, quoting errors included: checked on lines made of quoting's hard cases.
+#[test]
+fn words_split_as_python_shlex_splits_them() {
+    let Some(python) = helper::venv_tool("python3") else {
+        return;
+    };
+    let pieces = [
+        "a", "b", " ", "\t", "'", "\"", "\\", "#", "=", "--x=", "é", "\r", "$", "''", "\"\"",
+    ];
+    // A fixed pseudo-random sequence, so a failure can be reproduced.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let lines: Vec<String> = (0..2000)
+        .map(|_| {
+            let n = next() % 9;
+            (0..n)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect()
+        })
+        .collect();
+    let script = r#"
+import json, shlex, sys
+out = []
+for line in json.load(sys.stdin):
+    row = []
+    for comments in (True, False):
+        try:
+            row.append(shlex.split(line, comments=comments))
+        except ValueError:
+            row.append(None)
+    out.append(row)
+json.dump(out, sys.stdout)
+"#;
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python");
+    let input = serde_json::to_vec(&lines).expect("json");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &input).expect("write");
+    let out = child.wait_with_output().expect("python output");
+    let expected: Vec<Vec<Option<Vec<String>>>> =
+        serde_json::from_slice(&out.stdout).expect("python printed JSON");
+    for (line, want) in lines.iter().zip(expected) {
+        for (comments, want) in [true, false].into_iter().zip(want) {
+            let got = kickstart::lex::split_words(line, comments).ok();
+            assert_eq!(got, want, "{line:?} (comments={comments})");
+        }
+    }
+}

@@ -291,3 +291,78 @@ async fn unsupported_schemes_are_refused() {
 
 mod flatten_tests;
 mod ftp_tests;
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Lines built from the pieces kickstarts are made of, quoting and section words included.
+    fn line() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "%packages",
+            "%post",
+            "%pre",
+            "%end",
+            "%include",
+            "%ksappend",
+            "%addon",
+            "%foo",
+            "repo",
+            "url",
+            "--name=",
+            "--baseurl=",
+            "--cost=",
+            "--excludepkgs",
+            "x",
+            "@core",
+            "-bash",
+            "@^env",
+            "#",
+            "'",
+            "\"",
+            "\\",
+            " ",
+            "\t",
+            "=",
+            ",",
+            "é",
+            "\r",
+            "\0",
+        ]);
+        prop::collection::vec(piece, 0..8).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn parse_round_trips_or_errs(lines in prop::collection::vec(line(), 0..12), last_nl: bool) {
+            let mut text = lines.join("\n");
+            if last_nl {
+                text.push('\n');
+            }
+            if let Ok(ks) = Kickstart::parse(&text, "p.ks") {
+                prop_assert_eq!(ks.to_string(), text);
+            }
+        }
+
+        #[test]
+        fn edits_keep_other_lines(names in prop::collection::vec("[a-z ]{1,6}", 1..4), pkgs in prop::collection::vec("[a-z*'\" ]{0,5}", 0..4)) {
+            let text: String = names
+                .iter()
+                .map(|n| format!("lang C\nrepo --name={} --baseurl=http://x/\n", lex::quote(n)))
+                .collect();
+            let Ok(mut ks) = Kickstart::parse(&text, "p.ks") else {
+                return Err(TestCaseError::fail("generated kickstart does not parse"));
+            };
+            let before = ks.items.len();
+            prop_assert!(ks.set_repo_excludes(&names[0], &pkgs).is_ok());
+            let back = Kickstart::parse(&ks.to_string(), "p.ks");
+            prop_assert!(back.is_ok());
+            let back = back.unwrap_or_default();
+            prop_assert_eq!(back.items.len(), before);
+            let want: Vec<String> = pkgs.iter().flat_map(|p| options::comma_split(p)).collect();
+            let got = back.repos().find(|r| r.name == names[0]).map(|r| r.excludepkgs.clone());
+            prop_assert_eq!(got, Some(want));
+        }
+    }
+}
