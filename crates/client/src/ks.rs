@@ -18,7 +18,10 @@ pub fn flatten_cmd(file: &Path, root: Option<&Path>) -> u8 {
     match kickstart::flatten_file(file, root.unwrap_or(default_root)) {
         Ok(flat) => {
             let mut out = std::io::stdout().lock();
-            match out.write_all(flat.text.as_bytes()).and_then(|()| out.flush()) {
+            match out
+                .write_all(flat.text.as_bytes())
+                .and_then(|()| out.flush())
+            {
                 Ok(()) => exit::SUCCESS,
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::SUCCESS,
                 Err(e) => {
@@ -47,6 +50,9 @@ mod tests {
         assert!(std::fs::write(&bad, "%packages\n").is_ok());
         assert_eq!(flatten_cmd(&ok, None), exit::SUCCESS);
         assert_eq!(flatten_cmd(&bad, Some(d.path())), exit::INVALID_INPUT);
-        assert_eq!(flatten_cmd(&d.path().join("none.ks"), None), exit::UNAVAILABLE);
+        assert_eq!(
+            flatten_cmd(&d.path().join("none.ks"), None),
+            exit::UNAVAILABLE
+        );
     }
 }
