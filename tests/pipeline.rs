@@ -13,7 +13,9 @@ use fbs_core::runner::{self, Cmd};
 use fbs_core::spec::{
     Arch, BuildSpec, BuilderChoice, ImageOptions, KickstartSource, KojiBuilds, LiveOptions, Staging,
 };
-use fbs_worker::{BuildContext, BuildError, Builder, BuiltArtifact, Pipeline, RunOptions, Worker};
+use fbs_worker::{
+    BuildContext, BuildError, BuildReport, Builder, BuiltArtifact, Pipeline, RunOptions, Worker,
+};
 
 /// A builder whose "tool" is a shell script: real processes, real log streaming.
 #[derive(Debug)]
@@ -27,7 +29,7 @@ impl Builder for ScriptBuilder {
     async fn version(&self) -> Option<String> {
         Some("script".into())
     }
-    async fn build(&self, ctx: &BuildContext) -> Result<Vec<BuiltArtifact>, BuildError> {
+    async fn build(&self, ctx: &BuildContext) -> Result<BuildReport, BuildError> {
         let cmd = Cmd::new("sh")
             .arg("-c")
             .arg(self.0)
@@ -39,7 +41,8 @@ impl Builder for ScriptBuilder {
             media_type: "application/vnd.efi.iso".into(),
             volume_id: Some("TEST".into()),
             bootable: Some(false),
-        }])
+        }]
+        .into())
     }
 }
 

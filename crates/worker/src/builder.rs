@@ -1,7 +1,10 @@
-//! The `Builder` trait: given a prepared job it runs a tool and returns the artifacts it made.
+//! The `Builder` trait: given a prepared job it runs a tool and returns a [`BuildReport`]: the
+//! artifacts it made, and what the manifest records about them (packages, tool version, the
+//! timestamp the images were made reproducible with, step timings).
 //! Adapters (native, lorax, pungi, kiwi, livemedia-creator, livecd-creator) implement it.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use fbs_core::job::JobRecord;
@@ -44,6 +47,40 @@ pub struct BuiltArtifact {
     pub volume_id: Option<String>,
     /// Whether the image boots (El Torito), for ISOs.
     pub bootable: Option<bool>,
+}
+
+/// How long one step of a build took (`install`, `squashfs`, `iso`, …), for the manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepTiming {
+    /// The step's name.
+    pub step: String,
+    /// Its wall-clock duration.
+    pub duration: Duration,
+}
+
+/// What a build produced and what the manifest says about it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuildReport {
+    /// The files to stage.
+    pub artifacts: Vec<BuiltArtifact>,
+    /// The packages in the image, as sorted `NAME-EPOCH:VERSION-RELEASE.ARCH` strings.
+    pub packages: Vec<String>,
+    /// The builder's version including the tools it ran, when known (else the pipeline asks
+    /// [`Builder::version`]).
+    pub builder_version: Option<String>,
+    /// The `SOURCE_DATE_EPOCH` the images were built with, when the builder sets one.
+    pub source_date_epoch: Option<i64>,
+    /// The builder's own steps, in order.
+    pub steps: Vec<StepTiming>,
+}
+
+impl From<Vec<BuiltArtifact>> for BuildReport {
+    fn from(artifacts: Vec<BuiltArtifact>) -> Self {
+        BuildReport {
+            artifacts,
+            ..BuildReport::default()
+        }
+    }
 }
 
 /// Why a build failed.
@@ -100,5 +137,5 @@ pub trait Builder: Send + Sync + std::fmt::Debug {
     async fn version(&self) -> Option<String>;
 
     /// Build; files go under `ctx.dirs.output`.
-    async fn build(&self, ctx: &BuildContext) -> Result<Vec<BuiltArtifact>, BuildError>;
+    async fn build(&self, ctx: &BuildContext) -> Result<BuildReport, BuildError>;
 }

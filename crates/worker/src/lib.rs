@@ -2,11 +2,13 @@
 //! notify) run in one directory per job, the `Builder` trait, and `fbs local`.
 
 pub mod builder;
+pub mod builders;
 pub mod dirs;
+pub mod manifest;
 pub mod pipeline;
 pub mod stage;
 pub mod worker;
 
-pub use builder::{BuildContext, BuildError, Builder, BuiltArtifact};
+pub use builder::{BuildContext, BuildError, BuildReport, Builder, BuiltArtifact, StepTiming};
 pub use pipeline::{Pipeline, StageError};
 pub use worker::{RunOptions, Worker};

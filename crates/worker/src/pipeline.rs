@@ -201,6 +201,7 @@ impl Pipeline {
         cancel: CancellationToken,
     ) -> Result<Vec<fbs_core::job::Artifact>, StageError> {
         let job = &lease.record;
+        let prepare_started = std::time::Instant::now();
         log.fbs("== prepare");
         if let Some(ks) = &job.kickstart {
             let p = dirs.input.join("job.ks");
@@ -214,6 +215,8 @@ impl Pipeline {
             message: e.to_string(),
         })?;
 
+        let prepare_time = prepare_started.elapsed();
+        let build_started = std::time::Instant::now();
         log.fbs(&format!("== build with {}", builder.name()));
         let ctx = BuildContext {
             job: job.clone(),
@@ -243,6 +246,7 @@ impl Pipeline {
                 message: "interrupted".into(),
             });
         }
+        let build_time = build_started.elapsed();
 
         log.fbs("== stage");
         self.store
@@ -252,19 +256,38 @@ impl Pipeline {
                 stage: "stage",
                 message: e.to_string(),
             })?;
+        let builder_version = match built.builder_version {
+            Some(_) => None,
+            None => builder.version().await,
+        };
+        let input = crate::manifest::ManifestInput {
+            job_id: job.id,
+            spec: job.spec.clone(),
+            builder: builder.name().to_owned(),
+            builder_version,
+            worker_host: job
+                .worker_host
+                .clone()
+                .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned()),
+            timings: vec![
+                crate::manifest::Timing::new("prepare", prepare_time),
+                crate::manifest::Timing::new("build", build_time),
+            ],
+        };
         let target = job.spec.staging.clone();
-        let (id, log_path) = (job.id, dirs.log.clone());
-        let staged =
-            tokio::task::spawn_blocking(move || stage::stage(&target, id, &built, &log_path))
-                .await
-                .map_err(|e| StageError {
-                    stage: "stage",
-                    message: e.to_string(),
-                })?
-                .map_err(|e| StageError {
-                    stage: "stage",
-                    message: e.to_string(),
-                })?;
+        let log_path = dirs.log.clone();
+        let staged = tokio::task::spawn_blocking(move || {
+            stage::stage_with_manifest(&target, &input, &built, &log_path).map(|(s, _)| s)
+        })
+        .await
+        .map_err(|e| StageError {
+            stage: "stage",
+            message: e.to_string(),
+        })?
+        .map_err(|e| StageError {
+            stage: "stage",
+            message: e.to_string(),
+        })?;
         for a in &staged {
             log.fbs(&format!(
                 "staged {} ({} bytes, sha256 {})",

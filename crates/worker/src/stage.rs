@@ -1,5 +1,6 @@
 //! The stage step: put a job's artifacts where its spec says, each file under a temporary name
-//! renamed when complete, with a `CHECKSUM` file (the `sha256sum -c` format) and the job log last.
+//! renamed when complete, with `manifest.json` (see [`crate::manifest`]) when the pipeline
+//! asks for one, a `CHECKSUM` file (the `sha256sum -c` format) and the job log last.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -9,7 +10,8 @@ use fbs_core::job::{Artifact, JobId};
 use fbs_core::spec::Staging;
 use sha2::{Digest, Sha256};
 
-use crate::builder::BuiltArtifact;
+use crate::builder::{BuildReport, BuiltArtifact};
+use crate::manifest::{self, Manifest, ManifestInput};
 
 /// Why staging failed.
 #[derive(Debug, thiserror::Error)]
@@ -44,12 +46,43 @@ pub fn stage(
     artifacts: &[BuiltArtifact],
     log: &Path,
 ) -> Result<Vec<Artifact>, StageFailure> {
+    let dest = dest_dir(target, id)?;
+    let staged = copy_artifacts(&dest, artifacts)?;
+    finish(&dest, &staged, log)?;
+    Ok(staged)
+}
+
+/// Stage a build's artifacts like [`stage`], and write `manifest.json` beside them (after
+/// the artifacts, before `CHECKSUM` and the log), made from `input` and `report`.
+/// Returns what was staged, log and manifest excluded, and the manifest.
+pub fn stage_with_manifest(
+    target: &Staging,
+    input: &ManifestInput,
+    report: &BuildReport,
+    log: &Path,
+) -> Result<(Vec<Artifact>, Manifest), StageFailure> {
+    let started = std::time::Instant::now();
+    let dest = dest_dir(target, input.job_id)?;
+    let staged = copy_artifacts(&dest, &report.artifacts)?;
+    let m = Manifest::new(input, report, &staged, started.elapsed());
+    write_atomic(&dest.join(manifest::FILE_NAME), m.to_json().as_bytes())?;
+    finish(&dest, &staged, log)?;
+    Ok((staged, m))
+}
+
+/// The job's staging directory, created.
+fn dest_dir(target: &Staging, id: JobId) -> Result<PathBuf, StageFailure> {
     let base = match target {
         Staging::File { path } => path,
         Staging::Ftp { .. } => return Err(StageFailure::Unsupported(target.redacted())),
     };
     let dest = base.join(id.to_string());
     fs::create_dir_all(&dest).map_err(io_err("create", &dest))?;
+    Ok(dest)
+}
+
+/// Copy each artifact into `dest` under its file name.
+fn copy_artifacts(dest: &Path, artifacts: &[BuiltArtifact]) -> Result<Vec<Artifact>, StageFailure> {
     let mut staged = Vec::new();
     for a in artifacts {
         let name = a
@@ -66,15 +99,20 @@ pub fn stage(
             url: None,
         });
     }
+    Ok(staged)
+}
+
+/// Write `CHECKSUM` for `staged`, then copy the job log.
+fn finish(dest: &Path, staged: &[Artifact], log: &Path) -> Result<(), StageFailure> {
     let mut sums = String::new();
-    for a in &staged {
+    for a in staged {
         sums.push_str(&format!("{}  {}\n", a.sha256, a.path));
     }
     write_atomic(&dest.join("CHECKSUM"), sums.as_bytes())?;
     if log.exists() {
         copy_atomic(log, &dest.join("build.log"))?;
     }
-    Ok(staged)
+    Ok(())
 }
 
 /// Copy `from` to `to` through a hidden temporary name in the same directory; returns the size
