@@ -35,11 +35,45 @@ pub enum Command {
     /// Kickstart tools.
     #[command(subcommand)]
     Ks(KsCommand),
+    /// Build a spec on this machine now: embedded queue, no servers; follows the log and
+    /// prints the artifact paths. Ctrl-C cancels cleanly.
+    #[command(after_help = fbs_core::exit::HELP)]
+    Local(LocalArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `fbs local`.
+#[derive(Debug, clap::Args)]
+pub struct LocalArgs {
+    /// The build spec (FBS INI `.conf` or TOML `.toml`).
+    pub spec: PathBuf,
+    /// Daemon config (fbs.toml) or an old deploy.conf; default $FBS_CONFIG, then
+    /// /etc/fbs/fbs.toml.
+    #[arg(long, short = 'c')]
+    pub config: Option<PathBuf>,
+    /// Where the job database and job directories live (default ~/.local/share/fbs).
+    #[arg(long, env = "FBS_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Kickstart includes must stay inside this directory (default: the spec's directory).
+    #[arg(long)]
+    pub ks_root: Option<PathBuf>,
+    /// The builder to use, overriding the spec.
+    #[arg(long, value_parser = parse_builder)]
+    pub builder: Option<fbs_core::spec::BuilderChoice>,
+    /// Do not print the build log while it runs.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the final job record as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_builder(s: &str) -> Result<fbs_core::spec::BuilderChoice, String> {
+    s.parse()
 }
 
 /// `fbs ks …`.

@@ -1,26 +1,16 @@
 //! The `fbs` binary: parse the command line, set up diagnostics, hand off to a library.
 
 mod args;
+mod dispatch;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
-
-use args::{Cli, Command, KsCommand};
+use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = args::Cli::parse();
     init_tracing(cli.verbose, cli.log_json);
-    let code = match cli.command {
-        Command::Validate { .. } | Command::Ks(KsCommand::Flatten { .. }) => {
-            fbs_core::exit::UNAVAILABLE
-        }
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "fbs", &mut std::io::stdout());
-            fbs_core::exit::SUCCESS
-        }
-    };
-    ExitCode::from(code)
+    ExitCode::from(dispatch::run(cli.command))
 }
 
 fn init_tracing(verbose: u8, json: bool) {
@@ -46,6 +36,6 @@ fn init_tracing(verbose: u8, json: bool) {
 mod tests {
     #[test]
     fn verify_cli() {
-        <super::Cli as clap::CommandFactory>::command().debug_assert();
+        <super::args::Cli as clap::CommandFactory>::command().debug_assert();
     }
 }

@@ -1,4 +1,6 @@
-//! fbs-client
+//! fbs-client: the user's commands — validate specs, flatten kickstarts, prepare jobs for
+//! submission — and their output.
 
 pub mod ks;
+pub mod prepare;
 pub mod validate;
