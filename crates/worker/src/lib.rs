@@ -4,6 +4,7 @@
 pub mod builder;
 pub mod builders;
 pub mod dirs;
+pub mod local;
 pub mod manifest;
 pub mod pipeline;
 pub mod stage;
