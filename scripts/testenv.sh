@@ -65,17 +65,17 @@ APT_OPTS=(
   -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o DPkg::Lock::Timeout=600
 )
 apt_sources() {
-  local codename mirror f
+  local codename mirror f targets
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   rm -rf "$APT_DIR/sources.list.d"
   mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial"
   for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [ -e "$f" ] && cp "$f" "$APT_DIR/sources.list.d/"
+    if [ -e "$f" ]; then cp "$f" "$APT_DIR/sources.list.d/"; fi
   done
   [ -n "$codename" ] || return 0
-  if ! apt-get indextargets --format '$(RELEASE)' | grep -qx "$codename-backports"; then
-    mirror=$(apt-get indextargets --format '$(SITE) $(RELEASE)' 'Created-By: Packages' \
-      | awk -v r="$codename" '$2 == r { print $1; exit }')
+  targets=$(apt-get indextargets --format '$(SITE) $(RELEASE)' 'Created-By: Packages')
+  if ! awk -v r="$codename-backports" '$2 == r { found = 1 } END { exit !found }' <<<"$targets"; then
+    mirror=$(awk -v r="$codename" '$2 == r { print $1; exit }' <<<"$targets")
     [ -n "$mirror" ] || return 0
     printf 'Types: deb\nURIs: %s\nSuites: %s-backports\nComponents: main\n' "$mirror" "$codename" \
       > "$APT_DIR/sources.list.d/fbs-testenv-backports.sources"

@@ -4,6 +4,7 @@
 mod helper;
 
 mod cli;
+mod fixtures;
 mod kickstart;
 mod pipeline;
 mod runner;

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod fixtures;
+pub mod qemu;
+
 /// A `Command` for the `fbs` binary built for this test run.
 pub fn fbs() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fbs"))
