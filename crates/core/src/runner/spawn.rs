@@ -185,14 +185,25 @@ pub(crate) fn command(cmd: &Cmd) -> tokio::process::Command {
 }
 
 /// The error for a failed spawn, naming the program that is actually missing (`unshare`
-/// for the isolated variants).
+/// for the isolated variants). A `PATH` search that met an unreadable directory reports
+/// EACCES even when the program is simply absent; that is reported as not found.
 pub(crate) fn spawn_error(cmd: &Cmd, source: io::Error) -> RunError {
-    let program = if cmd.isolation.is_isolated() {
-        "unshare (util-linux)".to_owned()
+    if cmd.isolation.is_isolated() {
+        return RunError::Spawn {
+            program: "unshare (util-linux)".to_owned(),
+            source,
+        };
+    }
+    let source = if source.kind() == io::ErrorKind::PermissionDenied && find_program(cmd).is_none()
+    {
+        io::Error::new(io::ErrorKind::NotFound, source)
     } else {
-        cmd.display_name()
+        source
     };
-    RunError::Spawn { program, source }
+    RunError::Spawn {
+        program: cmd.display_name(),
+        source,
+    }
 }
 
 #[cfg(test)]
@@ -240,6 +251,16 @@ mod tests {
         let e = preflight(&c).expect_err("refused");
         assert!(e.to_string().contains("cannot start `true`"), "{e}");
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn a_denied_path_search_for_a_missing_program_is_not_found() {
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        let e = spawn_error(&Cmd::new("fbs-no-such-tool"), denied);
+        assert!(e.is_not_found(), "{e:?}");
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        let e = spawn_error(&Cmd::new("sh"), denied);
+        assert!(!e.is_not_found(), "{e:?}");
     }
 
     #[test]
