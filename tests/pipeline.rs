@@ -212,10 +212,10 @@ async fn cancel_stops_a_running_build_and_leaves_no_process() {
     let id = job.id;
     let canceller = tokio::spawn(async move {
         for _ in 0..200 {
-            if let Ok(Some(r)) = store.get(id).await {
-                if r.state == JobState::Running {
-                    break;
-                }
+            if let Ok(Some(r)) = store.get(id).await
+                && r.state == JobState::Running
+            {
+                break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -235,7 +235,7 @@ async fn cancel_stops_a_running_build_and_leaves_no_process() {
     let pid = std::fs::read_to_string(&pidfile).expect("pid file");
     let proc_dir = PathBuf::from(format!("/proc/{}", pid.trim()));
     let alive = std::fs::read_to_string(proc_dir.join("stat"))
-        .map(|s| !s.split_whitespace().nth(2).is_some_and(|st| st == "Z"))
+        .map(|s| s.split_whitespace().nth(2).is_none_or(|st| st != "Z"))
         .unwrap_or(false);
     assert!(
         !alive,

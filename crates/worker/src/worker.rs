@@ -76,14 +76,14 @@ impl Worker {
                 break;
             }
             let mut claimed = false;
-            if running.len() < self.concurrency.max(1) {
-                if let Some(lease) = self.store().claim(&self.queues, &self.identity).await? {
-                    claimed = true;
-                    tracing::info!(job = %lease.id(), attempt = lease.record.attempt, "claimed");
-                    let p = self.pipeline.clone();
-                    let hand_back = opts.hand_back.clone();
-                    running.spawn(async move { p.run(lease, hand_back).await.map(|_| ()) });
-                }
+            if running.len() < self.concurrency.max(1)
+                && let Some(lease) = self.store().claim(&self.queues, &self.identity).await?
+            {
+                claimed = true;
+                tracing::info!(job = %lease.id(), attempt = lease.record.attempt, "claimed");
+                let p = self.pipeline.clone();
+                let hand_back = opts.hand_back.clone();
+                running.spawn(async move { p.run(lease, hand_back).await.map(|_| ()) });
             }
             if claimed {
                 continue;
