@@ -6,6 +6,7 @@ mod helper;
 mod cli;
 mod fixtures;
 mod kickstart;
+mod native;
 mod pipeline;
 mod runner;
 mod spec;

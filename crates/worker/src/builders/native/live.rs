@@ -119,7 +119,9 @@ async fn squash(s: &Session<'_>, rootdir: &Path, out: &Path, sde: i64) -> Result
         .args(["-noappend", "-no-progress", "-comp"])
         .arg(&s.opts.squashfs_compression);
     if modern {
+        // mksquashfs refuses SOURCE_DATE_EPOCH together with the explicit time options.
         cmd = cmd
+            .env_remove("SOURCE_DATE_EPOCH")
             .args(["-reproducible", "-mkfs-time"])
             .arg(sde.to_string())
             .arg("-all-time")
