@@ -5,6 +5,7 @@
 #   scripts/testenv.sh up      install + start; writes $FBS_TESTENV_DIR/env (shell exports)
 #   scripts/testenv.sh down    stop what `up` started
 #   scripts/testenv.sh status  show what runs
+#   scripts/testenv.sh install-builder   only the native builder's packages (no test tools)
 #
 # FBS_TESTENV_DIR defaults to <repo>/.testenv. Idempotent: `up` twice starts nothing twice.
 # `up` also builds the RPM fixture repositories (scripts/fixtures/make-repo.sh) into
@@ -17,22 +18,26 @@ mkdir -p "$D/pids" "$D/logs"
 
 log() { printf 'testenv: %s\n' "$*" >&2; }
 
-# Debian packages the suite uses, by what needs them.
-APT_PACKAGES=(
-  python3-venv                 # the venv for Python test oracles (pykickstart)
+# Debian packages the native builder needs (also installed by scripts/quickstart.sh).
+BUILDER_APT_PACKAGES=(
   util-linux                   # unshare, for build isolation
-  rpm rpm2cpio                 # rpmbuild for the fixtures; rpm --root; rpm2cpio in tests
-  createrepo-c                 # repo metadata for fixtures and side repos
+  rpm                          # rpm --root; rpmbuild for the sample repository
+  createrepo-c                 # repo metadata for DVDs, side repos and the sample repository
   dnf                          # dnf --installroot, the native builder's installer
   squashfs-tools               # mksquashfs / unsquashfs
   xorriso                      # ISO authoring and inspection
   isomd5sum                    # implantisomd5 / checkisomd5
-  busybox-static               # /bin/sh of the fixture roots, the marker initramfs
+  busybox-static               # /bin/sh of the sample roots, the marker initramfs
   cpio                         # initramfs packing, RPM payload extraction
   isolinux syslinux-common     # BIOS El Torito boot (isolinux.bin, ldlinux.c32, isohdpfx.bin)
   grub-pc-bin grub-common      # grub-mkrescue, BIOS modules
   grub-efi-amd64-bin           # grub's x86_64-efi modules, for UEFI-bootable ISOs
   mtools dosfstools            # the EFI system partition image (mformat/mcopy, mkfs.vfat)
+)
+# Debian packages only the test suite needs.
+TEST_APT_PACKAGES=(
+  python3-venv                 # the venv for Python test oracles (pykickstart)
+  rpm2cpio                     # RPM payload extraction in tests
   ovmf                         # UEFI firmware for QEMU boot tests
 )
 # qemu-system-x86 is installed apart, matched to the installed qemu-utils (see install_qemu).
@@ -103,12 +108,14 @@ install_qemu() {
   qemu-system-x86_64 --version >/dev/null
 }
 
+# install_apt [builder]: the builder's packages only, or (default) everything the tests need.
 install_apt() {
-  local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  local missing=() want=("${BUILDER_APT_PACKAGES[@]}") qemu=1
+  if [ "${1:-}" = builder ]; then qemu=0; else want+=("${TEST_APT_PACKAGES[@]}"); fi
+  for p in "${want[@]}"; do
     installed "$p" || missing+=("$p")
   done
-  if [ ${#missing[@]} -gt 0 ] || ! installed qemu-system-x86; then
+  if [ ${#missing[@]} -gt 0 ] || { [ $qemu = 1 ] && ! installed qemu-system-x86; }; then
     need_root "${missing[@]}" qemu-system-x86
     export DEBIAN_FRONTEND=noninteractive
     apt_sources
@@ -117,7 +124,7 @@ install_apt() {
       log "apt-get install ${missing[*]}"
       apt-get "${APT_OPTS[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi
-    install_qemu
+    if [ $qemu = 1 ]; then install_qemu; fi
   fi
 }
 
@@ -134,7 +141,7 @@ install_dnf() {
 
 install_packages() {
   if command -v apt-get >/dev/null; then
-    install_apt
+    install_apt "${1:-}"
   elif command -v dnf >/dev/null; then
     install_dnf
   else
@@ -184,6 +191,9 @@ case "${1:-}" in
     FBS_APT_DIR=$APT_DIR "$ROOT/scripts/fixtures/make-repo.sh" "$D/fixtures"
     write_env
     log "ready: source $D/env"
+    ;;
+  install-builder)
+    install_packages builder
     ;;
   down)
     stop_all
