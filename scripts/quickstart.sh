@@ -24,5 +24,9 @@ FBS_APT_DIR=${FBS_TESTENV_DIR:-$ROOT/.testenv}/apt scripts/fixtures/make-repo.sh
 echo "== fbs local conf/examples/sample-live.conf"
 target/debug/fbs local conf/examples/sample-live.conf --quiet | tee /tmp/fbs-quickstart.out
 iso=$(grep '\.iso$' /tmp/fbs-quickstart.out | head -n 1)
-checkisomd5 "$iso" >/dev/null 2>&1 && echo "checkisomd5: PASS"
+if ! checkisomd5 "$iso" >/dev/null 2>&1; then
+  echo "quickstart: checkisomd5 failed on $iso" >&2
+  exit 1
+fi
+echo "checkisomd5: PASS"
 echo "ISO: $iso"
