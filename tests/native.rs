@@ -78,6 +78,27 @@ fn boot(repo: &Path) -> ImageOptions {
     })
 }
 
+fn dvd() -> ImageOptions {
+    ImageOptions::Dvd(DvdOptions {
+        name: "FBS".into(),
+        version: "40".into(),
+        flavor: "Test".into(),
+        bugurl: None,
+        nosource: true,
+        sourceisos: false,
+        force: false,
+        stage: DvdStage::All,
+        kickstart: KickstartSource::Path(PathBuf::from("dvd.ks")),
+    })
+}
+
+fn dvd_ks(repo: &Path) -> String {
+    format!(
+        "repo --name=fixtures --baseurl=file://{}\n%packages\nfbs-test-app\nkernel\nfbs-test-initramfs\n%end\n",
+        repo.display()
+    )
+}
+
 /// One build run by calling the builder directly; its job directory is kept for inspection.
 struct Direct {
     _tmp: tempfile::TempDir,
@@ -240,6 +261,10 @@ async fn a_live_iso_through_the_worker_holds_the_packages_and_boots() {
         &std::fs::read_to_string(dest.join("manifest.json")).expect("manifest.json"),
     )
     .expect("manifest parses");
+    eprintln!(
+        "{}",
+        std::fs::read_to_string(dest.join("manifest.json")).unwrap_or_default()
+    );
     assert_eq!(manifest.schema_version, 1);
     assert_eq!(manifest.job_id, job.id);
     assert_eq!(manifest.builder.name, "native");
@@ -350,6 +375,31 @@ async fn two_live_builds_of_one_spec_are_byte_identical() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn boot_isos_and_dvds_are_byte_identical_when_rebuilt() {
+    let Some(fx) = fx() else { return };
+    let staging = PathBuf::from("/nonexistent");
+    for (what, image, ks) in [
+        ("boot", boot(&fx.repo()), None),
+        ("dvd", dvd(), Some(dvd_ks(&fx.repo()))),
+    ] {
+        let a = build_direct(
+            spec(&staging, image.clone()),
+            ks.clone(),
+            NativeOptions::default(),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let b = build_direct(spec(&staging, image), ks, NativeOptions::default()).await;
+        let (ha, hb) = (sha256(a.iso()), sha256(b.iso()));
+        eprintln!(
+            "two {what} builds: {ha} ({:?}) and {hb} ({:?})",
+            a.took, b.took
+        );
+        assert_eq!(ha, hb, "the two {what} ISOs differ");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_boot_iso_from_the_fixture_repo_boots() {
     let Some(fx) = fx() else { return };
     let d = build_direct(
@@ -408,24 +458,9 @@ async fn a_boot_iso_without_a_kernel_in_the_repos_fails_saying_so() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dvd_carries_a_repository_dnf_installs_from() {
     let Some(fx) = fx() else { return };
-    let ks = format!(
-        "repo --name=fixtures --baseurl=file://{}\n%packages\nfbs-test-app\nkernel\nfbs-test-initramfs\n%end\n",
-        fx.repo().display()
-    );
-    let image = ImageOptions::Dvd(DvdOptions {
-        name: "FBS".into(),
-        version: "40".into(),
-        flavor: "Test".into(),
-        bugurl: None,
-        nosource: true,
-        sourceisos: false,
-        force: false,
-        stage: DvdStage::All,
-        kickstart: KickstartSource::Path(PathBuf::from("dvd.ks")),
-    });
     let d = build_direct(
-        spec(Path::new("/nonexistent"), image),
-        Some(ks),
+        spec(Path::new("/nonexistent"), dvd()),
+        Some(dvd_ks(&fx.repo())),
         NativeOptions::default(),
     )
     .await;
@@ -482,6 +517,11 @@ async fn a_dvd_carries_a_repository_dnf_installs_from() {
             .trim(),
         POST_RAN
     );
+
+    // And it boots.
+    let started = Instant::now();
+    qemu::boot_iso(iso, BOOT_MARKER, BOOT_TIMEOUT).unwrap_or_else(|e| panic!("DVD boot: {e}"));
+    eprintln!("DVD booted in {:?}", started.elapsed());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -496,8 +536,9 @@ async fn a_post_script_cannot_see_the_hidden_config_dir() {
          %post --nochroot\n\
          if cat {secret} > \"$INSTALL_ROOT/leaked\" 2>/dev/null; then echo seen; else rm -f \"$INSTALL_ROOT/leaked\"; echo hidden > \"$INSTALL_ROOT/secret-check\"; fi\n\
          %end\n\
-         %post\n\
+         %post --log=/ks-post.log\n\
          if [ -e {secret} ]; then echo seen > /chroot-check; else echo hidden > /chroot-check; fi\n\
+         echo chrooted post says hello\n\
          %end\n",
         repo = fx.repo_nokernel().display(),
         secret = secret.display()
@@ -530,4 +571,56 @@ async fn a_post_script_cannot_see_the_hidden_config_dir() {
         "hunter2",
         "the secret itself is untouched"
     );
+    let log = std::fs::read_to_string(root.join("ks-post.log")).expect("--log written");
+    assert!(log.contains("chrooted post says hello"), "{log}");
+    // The chroot's /proc, /sys and /dev were mounted in the script's namespace only.
+    assert!(
+        std::fs::read_dir(root.join("proc"))
+            .expect("proc")
+            .next()
+            .is_none()
+    );
+    assert!(
+        std::fs::read_dir(root.join("dev"))
+            .expect("dev")
+            .next()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_post_stops_the_build_only_with_erroronfail() {
+    let Some(fx) = fx() else { return };
+    let ks = |flag: &str| {
+        format!(
+            "repo --name=fixtures --baseurl=file://{}\n%packages\nfbs-test-app\n%end\n\
+             %post {flag}\necho about to fail\nexit 7\n%end\n",
+            fx.repo_nokernel().display()
+        )
+    };
+    let d = build_direct(
+        spec(Path::new("/nonexistent"), live("Fail")),
+        Some(ks("--erroronfail")),
+        NativeOptions::default(),
+    )
+    .await;
+    let Err(e) = &d.result else {
+        panic!("a failing %post --erroronfail did not fail the build")
+    };
+    assert!(matches!(e, BuildError::Input(_)), "{e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains("%post #1 failed (--erroronfail)"), "{msg}");
+    assert!(
+        msg.contains("exit code 7") && msg.contains("about to fail"),
+        "{msg}"
+    );
+
+    let d = build_direct(
+        spec(Path::new("/nonexistent"), live("Fail")),
+        Some(ks("")),
+        NativeOptions::default(),
+    )
+    .await;
+    d.report();
+    assert!(d.log().contains("warning: %post #1 failed"), "{}", d.log());
 }

@@ -19,7 +19,7 @@ use super::iso;
 use super::packages::PackageRequest;
 use super::session::{Session, mkdir};
 use super::treeinfo::{self, TreeInfo};
-use super::{install, repos, root};
+use super::{install, kernel, repos, root};
 use crate::builder::{BuildError, BuildReport, BuiltArtifact};
 
 /// The error for repositories without a kernel.
@@ -73,7 +73,7 @@ pub(crate) async fn build(s: &mut Session<'_>, b: &BootOptions) -> Result<BuildR
     let packages = install::install_root(s, &dnf, &rootdir, &req).await?;
 
     let started = Instant::now();
-    let files = root::find_kernel(&rootdir).ok_or_else(|| {
+    let files = kernel::find_kernel(&rootdir).ok_or_else(|| {
         BuildError::Input(
             "the kernel package put no kernel in /boot or /lib/modules of the image root".into(),
         )

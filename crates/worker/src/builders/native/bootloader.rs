@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use super::iso::Boot;
-use super::root::BootFiles;
+use super::kernel::BootFiles;
 use super::session::{Session, copy, io_err, mkdir, write};
 use super::tools::{GrubEfi, ISOLINUX_MODULES, Isolinux};
 use crate::builder::BuildError;

@@ -21,7 +21,7 @@ use super::dnf::{self, Dnf, NEVRA_QF};
 use super::iso::{self, Boot};
 use super::session::{Session, io_err, mkdir};
 use super::treeinfo::{self, TreeInfo};
-use super::{install, packages, repos, root, tools};
+use super::{install, kernel, packages, repos, root, tools};
 use crate::builder::{BuildError, BuildReport, BuiltArtifact};
 
 /// Build a DVD.
@@ -173,7 +173,7 @@ async fn boot_files(
             .name("rpm2cpio | cpio");
         s.run(&cmd).await?;
     }
-    let found = root::find_kernel(&extract);
+    let found = kernel::find_kernel(&extract);
     match found {
         Some(files) => match files.initrd.clone() {
             Some(initrd) => {

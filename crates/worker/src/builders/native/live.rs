@@ -16,7 +16,7 @@ use super::bootloader::{self, CONSOLE, Menu};
 use super::dnf::{Dnf, NEVRA_QF};
 use super::iso::{self, Boot};
 use super::session::{Session, mkdir};
-use super::{install, packages, post, repos, root, tools};
+use super::{install, kernel, packages, post, repos, root, tools};
 use crate::builder::{BuildError, BuildReport, BuiltArtifact};
 
 /// Build a live ISO.
@@ -63,7 +63,7 @@ pub(crate) async fn build(
 
     let started = Instant::now();
     let volid = iso::volume_id(&live.label);
-    let boot = match root::find_kernel(&rootdir) {
+    let boot = match kernel::find_kernel(&rootdir) {
         Some(files) => match files.initrd.clone() {
             Some(initrd) => {
                 let menu = Menu {

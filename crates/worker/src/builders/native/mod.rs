@@ -28,6 +28,7 @@ mod dnf;
 mod dvd;
 mod install;
 mod iso;
+mod kernel;
 mod live;
 mod packages;
 mod post;

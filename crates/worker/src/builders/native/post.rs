@@ -74,7 +74,7 @@ pub(crate) async fn run_post_scripts(
     let nochroot_wrapper = dir.join("nochroot-wrapper.sh");
     write(&chroot_wrapper, CHROOT_WRAPPER)?;
     write(&nochroot_wrapper, NOCHROOT_WRAPPER)?;
-    for (n, script) in ks.scripts().enumerate() {
+    for (n, script) in (1..).zip(ks.scripts()) {
         if script.kind != ScriptKind::Post {
             s.warn(&format!(
                 "{} is not run: the native builder has no installer stage",
