@@ -189,13 +189,22 @@ async fn efi(
         .map_err(io_err("stat", &efi_bin))?
         .len();
     let kib = (size / 1024) * 11 / 10 + 512;
-    let mut mkfs = s
-        .cmd("mkfs.vfat")
-        .args(["-C", "-n", "EFIBOOT", "-i", "46425331"]);
-    if mkfs_has_invariant(s).await {
-        mkfs = mkfs.arg("--invariant");
+    let mkfs = |invariant: bool| {
+        let c = s
+            .cmd("mkfs.vfat")
+            .args(["-C", "-n", "EFIBOOT", "-i", "46425331"]);
+        let c = if invariant { c.arg("--invariant") } else { c };
+        c.arg(&img).arg(kib.to_string())
+    };
+    // `--invariant` (dosfstools 4.2 and later) also fixes the times mkfs.vfat writes.
+    if let Err(e) = s.run(&mkfs(true)).await {
+        if matches!(e, BuildError::Canceled) {
+            return Err(e);
+        }
+        s.note("mkfs.vfat without --invariant (dosfstools before 4.2): efiboot.img may differ between builds");
+        let _ = std::fs::remove_file(&img);
+        s.run(&mkfs(false)).await?;
     }
-    s.run(&mkfs.arg(&img).arg(kib.to_string())).await?;
     let target = |p: &str| format!("::{p}");
     s.run(
         &s.cmd("mmd")
@@ -218,13 +227,6 @@ async fn efi(
         .await?;
     }
     Ok(())
-}
-
-/// dosfstools 4.2 and later know `--invariant` (fixed volume id and times); the help text
-/// goes to stderr, which the runner keeps in the output's tail.
-async fn mkfs_has_invariant(s: &Session<'_>) -> bool {
-    let help = s.run(&s.cmd("mkfs.vfat").arg("--help")).await;
-    help.is_ok_and(|o| o.tail.iter().any(|l| l.contains("--invariant")))
 }
 
 #[cfg(test)]

@@ -3,14 +3,14 @@
 //! isolinux, and GRUB for UEFI when `/usr/lib/grub/x86_64-efi` is installed. It is what CI
 //! and `fbs local` on a non-Fedora host use.
 //!
-//! - **live** ([`live`]): the kickstart's `%packages` installed into `work/root`, its
+//! - **live** (`live`): the kickstart's `%packages` installed into `work/root`, its
 //!   `%post` scripts run (chrooted, in the build's own mount+pid namespace), the root
 //!   squashed into `LiveOS/squashfs.img`, and an ISO booting it with
 //!   `root=live:CDLABEL=<volid> rd.live.image`.
-//! - **dvd** ([`dvd`]): the `%packages` transaction downloaded into `Packages/<letter>/`
+//! - **dvd** (`dvd`): the `%packages` transaction downloaded into `Packages/<letter>/`
 //!   with `repodata/` from `createrepo_c`, bootable when a kernel and initramfs are among
 //!   the packages.
-//! - **boot** ([`boot`]): a kernel and an initramfs from the spec's repositories in lorax's
+//! - **boot** (`boot`): a kernel and an initramfs from the spec's repositories in lorax's
 //!   layout (`images/pxeboot/`, `isolinux/`, `EFI/BOOT/`, `.treeinfo`, `.discinfo`).
 //!
 //! Every image is reproducible: built twice from the same spec and packages it is the same
