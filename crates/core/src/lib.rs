@@ -8,6 +8,8 @@ pub mod ini;
 pub mod job;
 pub mod joblog;
 pub mod kickstart;
+#[cfg(feature = "notify")]
+pub mod notify;
 pub mod queue;
 pub mod runner;
 pub mod spec;

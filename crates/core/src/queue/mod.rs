@@ -212,4 +212,4 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

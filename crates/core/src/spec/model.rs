@@ -388,6 +388,16 @@ impl BuildSpec {
         }
     }
 
+    /// A few words for mail subjects: `live x86_64/17 Fedora-Live`.
+    pub fn summary_short(&self) -> String {
+        let what = match &self.image {
+            ImageOptions::Boot(b) => b.product.clone(),
+            ImageOptions::Dvd(d) => d.name.clone(),
+            ImageOptions::Live(l) => l.label.clone(),
+        };
+        format!("{} {}/{} {}", self.image_type(), self.arch, self.release, what)
+    }
+
     /// A one-line human summary: `live x86_64/17 label=Fedora-Live → file:///srv/staging`.
     pub fn summary(&self) -> String {
         let what = match &self.image {
