@@ -159,6 +159,18 @@ impl RedisStore {
         }
     }
 
+    /// Job `id`'s log as stored now (the whole stream), without waiting for more.
+    pub async fn read_log(&self, id: JobId) -> Result<Vec<LogEntry>, QueueError> {
+        let r: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(self.log_key(id))
+            .arg("-")
+            .arg("+")
+            .query_async(&mut self.conn())
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(r.ids.into_iter().map(entry).collect())
+    }
+
     /// Job `id`'s log from after entry `from` (from the start when `None`), following new
     /// lines until the job has ended and every line is read.
     pub async fn follow(
@@ -242,25 +254,32 @@ impl Follow {
             .query_async(&mut self.conn)
             .await
             .map_err(|e| self.store.err(e))?;
-        let mut out = Vec::new();
-        for sk in reply.map(|r| r.keys).unwrap_or_default() {
-            for e in sk.ids {
-                let text: String = e.get("t").unwrap_or_default();
-                let tag: String = e.get("s").unwrap_or_default();
-                let ms: i64 = e.get("ts").unwrap_or_default();
-                let stream = match tag.as_str() {
-                    "out" => LogStream::Stdout,
-                    "err" => LogStream::Stderr,
-                    _ => LogStream::Fbs,
-                };
-                let ts = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
-                self.last = e.id.clone();
-                out.push(LogEntry {
-                    id: e.id,
-                    line: LogLine { ts, stream, text },
-                });
-            }
+        let out: Vec<LogEntry> = reply
+            .map(|r| r.keys)
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|k| k.ids)
+            .map(entry)
+            .collect();
+        if let Some(e) = out.last() {
+            self.last = e.id.clone();
         }
         Ok(out)
+    }
+}
+
+fn entry(e: redis::streams::StreamId) -> LogEntry {
+    let text: String = e.get("t").unwrap_or_default();
+    let tag: String = e.get("s").unwrap_or_default();
+    let ms: i64 = e.get("ts").unwrap_or_default();
+    let stream = match tag.as_str() {
+        "out" => LogStream::Stdout,
+        "err" => LogStream::Stderr,
+        _ => LogStream::Fbs,
+    };
+    let ts = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+    LogEntry {
+        id: e.id,
+        line: LogLine { ts, stream, text },
     }
 }
