@@ -13,7 +13,10 @@ pub async fn run(fleet: &Fleet, job: &str) -> u8 {
     };
     match fleet.store.retry(id).await {
         Ok(r) => {
-            println!("job {id} queued again on {} (attempt {})", r.queue, r.attempt);
+            println!(
+                "job {id} queued again on {} (attempt {})",
+                r.queue, r.attempt
+            );
             exit::SUCCESS
         }
         Err(e) => fleet::fail(&e),

@@ -45,10 +45,7 @@ pub async fn run(fleet: &Fleet, job: &str, json: bool) -> u8 {
     println!("spec:      {}", rec.spec.summary());
     println!("submitter: {}", rec.submitter);
     println!("attempt:   {}", rec.attempt);
-    println!(
-        "worker:    {}",
-        rec.worker.as_deref().unwrap_or("-")
-    );
+    println!("worker:    {}", rec.worker.as_deref().unwrap_or("-"));
     println!("submitted: {}", rec.created_at.to_rfc3339());
     println!("started:   {}", time(rec.started_at));
     println!("finished:  {}", time(rec.finished_at));
@@ -59,7 +56,10 @@ pub async fn run(fleet: &Fleet, job: &str, json: bool) -> u8 {
         println!("error:     {e}");
     }
     for a in &rec.artifacts {
-        println!("artifact:  {} ({} bytes, sha256 {})", a.path, a.size, a.sha256);
+        println!(
+            "artifact:  {} ({} bytes, sha256 {})",
+            a.path, a.size, a.sha256
+        );
     }
     exit::SUCCESS
 }

@@ -28,7 +28,11 @@ pub async fn run(fleet: &Fleet, json: bool) -> u8 {
             format!("{}/{}", w.jobs.len(), w.concurrency),
             w.heartbeat_at.format("%Y-%m-%d %H:%M:%S"),
             queues.join(","),
-            if jobs.is_empty() { "-".to_owned() } else { jobs.join(",") }
+            if jobs.is_empty() {
+                "-".to_owned()
+            } else {
+                jobs.join(",")
+            }
         );
     }
     exit::SUCCESS

@@ -34,6 +34,11 @@ impl ScriptBuilder {
     /// is set.
     pub fn from_env() -> Option<BTreeMap<&'static str, Arc<dyn Builder>>> {
         let script = std::env::var(ENV).ok().filter(|s| !s.is_empty())?;
+        Some(Self::registry(script))
+    }
+
+    /// A builder map with a script builder running `script` under every builder name.
+    pub fn registry(script: impl Into<String>) -> BTreeMap<&'static str, Arc<dyn Builder>> {
         let b: Arc<dyn Builder> = Arc::new(ScriptBuilder::new(script));
         let names = [
             "native",
@@ -43,7 +48,7 @@ impl ScriptBuilder {
             "livemedia-creator",
             "livecd-creator",
         ];
-        Some(names.into_iter().map(|n| (n, b.clone())).collect())
+        names.into_iter().map(|n| (n, b.clone())).collect()
     }
 }
 

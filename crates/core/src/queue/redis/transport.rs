@@ -227,7 +227,7 @@ impl Consumer {
         let mut generation = 0u32;
         while !inbox.stop.is_cancelled() {
             generation += 1;
-            let name = format!("{}#{generation}", self.name);
+            let name = format!("{}@{}#{generation}", self.name, self.queue);
             if let Err(e) = self.run_once(inbox, &name).await {
                 tracing::warn!(queue = %self.queue, broker = %redact_url(&self.url), error = %e,
                     "queue consumer stopped; starting a new one");
