@@ -184,7 +184,8 @@ async fn worker(
         handle_signals: true,
         ..Default::default()
     };
-    let builders = fbs_worker::script::ScriptBuilder::from_env().unwrap_or_default();
+    let builders = fbs_worker::script::ScriptBuilder::from_env()
+        .unwrap_or_else(fbs_worker::builders::default_builders);
     match fbs_worker::daemon::run(cfg, options, builders).await {
         Ok(()) => exit::SUCCESS,
         Err(e) => {

@@ -167,12 +167,21 @@ impl Rig {
         p
     }
 
+    /// An empty client config (the user's own must not leak into tests).
+    pub fn client_config(&self) -> PathBuf {
+        let p = self.path("client.toml");
+        if !p.exists() {
+            std::fs::write(&p, "").expect("client config");
+        }
+        p
+    }
+
     /// The `fbs` binary with the rig's broker and prefix.
     pub fn fbs(&self) -> Command {
         let mut c = helper::fbs();
         c.env("FBS_BROKER", &self.url)
             .env("FBS_REDIS_PREFIX", &self.prefix)
-            .env("FBS_CLIENT_CONFIG", "/dev/null/none")
+            .env("FBS_CLIENT_CONFIG", self.client_config())
             .env_remove("FBS_CONFIG");
         c
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use fbs_core::runner::{self, Cmd};
 
-use crate::builder::{BuildContext, BuildError, Builder, BuiltArtifact};
+use crate::builder::{BuildContext, BuildError, BuildReport, Builder, BuiltArtifact};
 
 /// The environment variable that enables the script builder and holds its script.
 pub const ENV: &str = "FBS_TEST_BUILD_SCRIPT";
@@ -62,7 +62,7 @@ impl Builder for ScriptBuilder {
         Some("script".into())
     }
 
-    async fn build(&self, ctx: &BuildContext) -> Result<Vec<BuiltArtifact>, BuildError> {
+    async fn build(&self, ctx: &BuildContext) -> Result<BuildReport, BuildError> {
         let cmd = Cmd::new("sh")
             .arg("-c")
             .arg(&self.script)
@@ -76,6 +76,7 @@ impl Builder for ScriptBuilder {
             media_type: "application/vnd.efi.iso".into(),
             volume_id: None,
             bootable: Some(false),
-        }])
+        }]
+        .into())
     }
 }

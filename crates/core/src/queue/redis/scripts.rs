@@ -105,7 +105,7 @@ return 1
     )
 }
 
-/// Cancel. `ARGV`: now. Returns `canceled`, `requested`, `gone` or the final state.
+/// Cancel. `ARGV`: now. Returns `did:canceled`, `did:requested`, `gone` or the final state.
 pub(super) fn cancel() -> Script {
     Script::new(
         r#"
@@ -114,11 +114,11 @@ if not st then return 'gone' end
 if st == 'queued' then
   redis.call('HSET', KEYS[1], 'state', 'canceled', 'error', 'canceled before it started',
     'finished_at', ARGV[1], 'updated_at', ARGV[1])
-  return 'canceled'
+  return 'did:canceled'
 end
 if st == 'running' or st == 'staging' then
   redis.call('HSET', KEYS[1], 'cancel_requested', 1, 'updated_at', ARGV[1])
-  return 'requested'
+  return 'did:requested'
 end
 return st
 "#,

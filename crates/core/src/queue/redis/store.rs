@@ -20,6 +20,11 @@ fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
+/// A lost or refused connection, as during a broker restart.
+fn transient(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
+}
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -134,6 +139,9 @@ impl RedisStore {
         }
     }
 
+    /// A fenced state change, retried while the broker is briefly away (a restart): a build
+    /// must not fail because Redis restarted under it. When an earlier try went through but
+    /// its reply was lost, the record already shows `state` and the change counts as done.
     async fn fenced(
         &self,
         lease: &Lease,
@@ -141,19 +149,37 @@ impl RedisStore {
         artifacts: &str,
         error: &str,
     ) -> Result<bool, QueueError> {
-        let n: i64 = scripts::fenced_set()
-            .key(self.job_key(lease.id()))
-            .key(self.leases_key())
-            .arg(now_ms())
-            .arg(&lease.token)
-            .arg(lease.id().to_string())
-            .arg(state)
-            .arg(artifacts)
-            .arg(error)
-            .invoke_async(&mut self.conn())
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(n == 1)
+        let mut retried = false;
+        for attempt in 0u64.. {
+            let r: Result<i64, redis::RedisError> = scripts::fenced_set()
+                .key(self.job_key(lease.id()))
+                .key(self.leases_key())
+                .arg(now_ms())
+                .arg(&lease.token)
+                .arg(lease.id().to_string())
+                .arg(state)
+                .arg(artifacts)
+                .arg(error)
+                .invoke_async(&mut self.conn())
+                .await;
+            match r {
+                Ok(1) => return Ok(true),
+                Ok(_) if retried => {
+                    let now = self.fetch(lease.id()).await?;
+                    return Ok(now.is_some_and(|r| {
+                        r.state.as_str() == state && r.worker == lease.record.worker
+                    }));
+                }
+                Ok(_) => return Ok(false),
+                Err(e) if transient(&e) && attempt < 20 => {
+                    tracing::warn!(job = %lease.id(), error = %e, "broker away; retrying");
+                    retried = true;
+                    tokio::time::sleep(Duration::from_millis(250 * (attempt + 1).min(4))).await;
+                }
+                Err(e) => return Err(self.err(e)),
+            }
+        }
+        Ok(false)
     }
 
     async fn all_ids(&self) -> Result<Vec<String>, QueueError> {
@@ -340,8 +366,8 @@ impl JobStore for RedisStore {
             .await
             .map_err(|e| self.err(e))?;
         match r.as_str() {
-            "canceled" => Ok(CancelResult::Canceled),
-            "requested" => Ok(CancelResult::Requested),
+            "did:canceled" => Ok(CancelResult::Canceled),
+            "did:requested" => Ok(CancelResult::Requested),
             "gone" => Err(QueueError::NotFound(id)),
             other => Ok(CancelResult::AlreadyFinal(other.parse().map_err(|m| {
                 QueueError::Corrupt {
