@@ -215,10 +215,10 @@ impl Rig {
 
     pub fn signal(&mut self, pid: u32, sig: nix::sys::signal::Signal) {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig).expect("kill");
-        if sig == nix::sys::signal::Signal::SIGKILL {
-            if let Some(c) = self.workers.iter_mut().find(|c| c.id() == pid) {
-                let _ = c.wait();
-            }
+        if sig == nix::sys::signal::Signal::SIGKILL
+            && let Some(c) = self.workers.iter_mut().find(|c| c.id() == pid)
+        {
+            let _ = c.wait();
         }
     }
 

@@ -43,10 +43,8 @@ pub async fn once(store: &dyn JobStore, config: &DaemonConfig, active: &ActiveJo
     let keep = config.retention.job_dirs;
     let running = active.snapshot();
     let removed = tokio::task::spawn_blocking(move || old_dirs(&work, keep, &running)).await;
-    if let Ok(n) = removed {
-        if n > 0 {
-            tracing::info!(dirs = n, "removed old job directories");
-        }
+    if let Ok(n @ 1..) = removed {
+        tracing::info!(dirs = n, "removed old job directories");
     }
 }
 
