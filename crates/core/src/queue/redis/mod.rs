@@ -3,8 +3,8 @@
 //!
 //! ## Who owns a job
 //! The record decides, never the transport. A record is a hash (`fbs:job:<id>`, see
-//! [`record`]) whose mutable fields are separate hash fields; every change is one Lua script
-//! (see [`scripts`]), and every write a worker makes names its lease token, so a paused or
+//! `record.rs`) whose mutable fields are separate hash fields; every change is one Lua script
+//! (see `scripts.rs`), and every write a worker makes names its lease token, so a paused or
 //! partitioned worker that comes back can never overwrite a newer attempt's result. Leases
 //! are indexed in a sorted set by expiry; any live worker's `claim` first recovers expired
 //! ones (back to `queued` with `attempt + 1`, or `failed` past `max_attempts`) and pushes the
@@ -12,7 +12,7 @@
 //!
 //! ## How apalis is used
 //! apalis-redis 1.0 (pinned `=1.0.0`) carries job *ids* on queue `fbs:<arch>:<release>`
-//! (see [`transport`]). Configured as the crate notes advise: `batch_size(1)`, an explicit
+//! (see `transport.rs`). Configured as the crate notes advise: `batch_size(1)`, an explicit
 //! heartbeat (the lease heartbeat, at least 1 s) and `missed_heartbeats` (expiry ÷ heartbeat),
 //! `concurrency` = the worker's slots, polling by a per-queue doorbell (`BLPOP` on a list
 //! pushed with each job) plus an interval as a fallback, a unique worker name per process
