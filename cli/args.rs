@@ -39,6 +39,9 @@ pub enum Command {
     /// prints the artifact paths. Ctrl-C cancels cleanly.
     #[command(after_help = fbs_core::exit::HELP)]
     Local(LocalArgs),
+    /// The fleet: worker daemon and job commands.
+    #[command(flatten)]
+    Fleet(crate::fleet::FleetCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.

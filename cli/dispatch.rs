@@ -13,6 +13,7 @@ pub fn run(command: Command) -> u8 {
             fbs_client::ks::flatten_cmd(&file, root.as_deref())
         }
         Command::Local(args) => block_on(local(args)),
+        Command::Fleet(cmd) => crate::fleet::run(cmd),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "fbs", &mut std::io::stdout());
             exit::SUCCESS

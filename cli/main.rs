@@ -2,6 +2,7 @@
 
 mod args;
 mod dispatch;
+mod fleet;
 
 use std::process::ExitCode;
 

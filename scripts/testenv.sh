@@ -39,13 +39,14 @@ TEST_APT_PACKAGES=(
   python3-venv                 # the venv for Python test oracles (pykickstart)
   rpm2cpio                     # RPM payload extraction in tests
   ovmf                         # UEFI firmware for QEMU boot tests
+  redis-server                 # the fleet's broker (job store, queues, log streams)
 )
 # qemu-system-x86 is installed apart, matched to the installed qemu-utils (see install_qemu).
 # Fedora equivalents, for the dnf branch (untested).
 DNF_PACKAGES=(
   python3 util-linux rpm-build createrepo_c dnf squashfs-tools xorriso isomd5sum busybox cpio
   syslinux grub2-pc-modules grub2-efi-x64-modules grub2-tools grub2-tools-extra mtools dosfstools
-  edk2-ovmf qemu-system-x86 qemu-img
+  edk2-ovmf qemu-system-x86 qemu-img redis
 )
 # PyPI packages for test oracles, installed into the venv.
 PIP_PACKAGES=(
@@ -161,11 +162,35 @@ install_venv() {
   printf '%s' "$want" > "$stamp"
 }
 
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# One redis-server per test run, on a free loopback port, append-only in its own dir. Tests
+# share it through per-test key prefixes; tests that restart Redis start their own.
+start_redis() {
+  local dir=$D/redis pidf=$D/pids/redis.pid port
+  mkdir -p "$dir"
+  if [ -f "$pidf" ] && [ -d "/proc/$(cat "$pidf")" ] && [ -f "$dir/port" ]; then
+    REDIS_PORT=$(cat "$dir/port"); return
+  fi
+  port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --daemonize yes --pidfile "$pidf" \
+    --dir "$dir" --logfile "$D/logs/redis.log" --save '' --appendonly yes
+  for _ in $(seq 1 50); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1
+  done
+  redis-cli -p "$port" ping >/dev/null || { log "redis-server did not start (see $D/logs/redis.log)"; exit 3; }
+  echo "$port" > "$dir/port"
+  REDIS_PORT=$port
+}
+
 write_env() {
   {
     echo "export FBS_TESTENV_DIR='$D'"
     echo "export FBS_TEST_VENV='$D/venv'"
     echo "export FBS_TEST_FIXTURES='$D/fixtures'"
+    echo "export FBS_TEST_REDIS_URL='redis://127.0.0.1:$REDIS_PORT/0'"
   } > "$D/env"
 }
 
@@ -189,6 +214,7 @@ case "${1:-}" in
     install_packages
     install_venv
     FBS_APT_DIR=$APT_DIR "$ROOT/scripts/fixtures/make-repo.sh" "$D/fixtures"
+    start_redis
     write_env
     log "ready: source $D/env"
     ;;

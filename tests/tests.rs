@@ -5,6 +5,7 @@ mod helper;
 
 mod cli;
 mod fixtures;
+mod fleet;
 mod kickstart;
 mod native;
 mod pipeline;

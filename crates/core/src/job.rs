@@ -153,6 +153,16 @@ impl QueueName {
         Ok(QueueName::build(arch, b))
     }
 
+    /// The arch of a build queue (`None` for a host queue).
+    pub fn arch(&self) -> Option<Arch> {
+        let mut parts = self.0.splitn(3, ':');
+        let (_, a) = (parts.next(), parts.next()?);
+        if a == "host" {
+            return None;
+        }
+        a.parse().ok()
+    }
+
     /// The full name.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -3,13 +3,15 @@
 
 pub mod builder;
 pub mod builders;
+pub mod daemon;
 pub mod dirs;
 pub mod local;
 pub mod manifest;
 pub mod pipeline;
+pub mod script;
 pub mod stage;
 pub mod worker;
 
 pub use builder::{BuildContext, BuildError, BuildReport, Builder, BuiltArtifact, StepTiming};
 pub use pipeline::{Pipeline, StageError};
-pub use worker::{RunOptions, Worker};
+pub use worker::{ActiveJobs, RunOptions, Worker};

@@ -118,6 +118,10 @@ impl Pipeline {
         if let Some(x) = &self.extra_log {
             sinks.push(x.clone());
         }
+        let stored = self.store.stored_log(job.id);
+        if let Some(s) = &stored {
+            sinks.push(s.clone());
+        }
         let log: SharedSink = Arc::new(Tee::new(sinks));
         log.fbs(&format!(
             "job {} attempt {} on {}: {}",
@@ -171,6 +175,9 @@ impl Pipeline {
             tracing::warn!(job = %job.id, error = %e, "cannot clean the work directory");
         }
         let Some(outcome) = outcome else {
+            if let Some(s) = &stored {
+                s.flush().await;
+            }
             return Ok(None);
         };
         match &outcome {
@@ -178,8 +185,14 @@ impl Pipeline {
             Outcome::Failed { error } => log.fbs(&format!("job failed: {error}")),
             Outcome::Canceled => log.fbs("job canceled"),
         }
+        if let Some(s) = &stored {
+            s.flush().await;
+        }
         match self.store.finish(&lease, outcome).await {
             Ok(rec) => {
+                if let Some(s) = &stored {
+                    s.seal().await;
+                }
                 if let Some(n) = &self.notifier {
                     n.job_finished(&rec).await;
                 }

@@ -1,7 +1,8 @@
 //! The worker loop: claim jobs from its queues under leases and run them through the
 //! pipeline, up to `concurrency` at a time; stop taking work on shutdown.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fbs_core::job::{JobId, QueueName};
@@ -22,6 +23,23 @@ pub struct RunOptions {
     pub stop_when_idle: bool,
     /// Return once this job has reached a final state.
     pub until_job: Option<JobId>,
+    /// The jobs running now (read by the worker registry).
+    pub active: ActiveJobs,
+}
+
+/// The ids of the jobs a worker is running, shared with whoever reports on it.
+#[derive(Debug, Clone, Default)]
+pub struct ActiveJobs(Arc<Mutex<BTreeSet<JobId>>>);
+
+impl ActiveJobs {
+    /// The running jobs now.
+    pub fn snapshot(&self) -> Vec<JobId> {
+        self.lock().iter().copied().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<JobId>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// A worker process's claiming loop.
@@ -63,11 +81,11 @@ impl Worker {
                 log_join(done);
             }
             if let Some(id) = opts.until_job {
-                let finished = self
-                    .store()
-                    .get(id)
-                    .await?
-                    .is_none_or(|r| r.state.is_final());
+                let finished = match self.store().get(id).await {
+                    Ok(r) => r.is_none_or(|r| r.state.is_final()),
+                    Err(e) if e.is_retryable() => false,
+                    Err(e) => return Err(e),
+                };
                 if finished {
                     break;
                 }
@@ -76,14 +94,35 @@ impl Worker {
                 break;
             }
             let mut claimed = false;
-            if running.len() < self.concurrency.max(1)
-                && let Some(lease) = self.store().claim(&self.queues, &self.identity).await?
-            {
-                claimed = true;
-                tracing::info!(job = %lease.id(), attempt = lease.record.attempt, "claimed");
-                let p = self.pipeline.clone();
-                let hand_back = opts.hand_back.clone();
-                running.spawn(async move { p.run(lease, hand_back).await.map(|_| ()) });
+            if running.len() < self.concurrency.max(1) {
+                match self.store().claim(&self.queues, &self.identity).await {
+                    Ok(Some(lease)) => {
+                        claimed = true;
+                        tracing::info!(job = %lease.id(), attempt = lease.record.attempt, "claimed");
+                        let p = self.pipeline.clone();
+                        let hand_back = opts.hand_back.clone();
+                        let active = opts.active.clone();
+                        active.lock().insert(lease.id());
+                        running.spawn(async move {
+                            let id = lease.id();
+                            let r = p.run(lease, hand_back).await.map(|_| ());
+                            active.lock().remove(&id);
+                            r
+                        });
+                    }
+                    Ok(None) => {}
+                    Err(e) if e.is_retryable() => {
+                        // The broker is away (restarting, unreachable): keep the running
+                        // builds going and try again after a poll interval.
+                        tracing::warn!(error = %e, "cannot claim; retrying");
+                        tokio::select! {
+                            _ = opts.stop.cancelled() => {}
+                            _ = tokio::time::sleep(self.poll) => {}
+                        }
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             if claimed {
                 continue;

@@ -7,6 +7,8 @@
 //! attempt. Expired leases send the job back to `queued` with `attempt + 1`, up to
 //! `max_attempts`, after which the job ends `failed` saying why.
 
+#[cfg(feature = "redis")]
+pub mod redis;
 mod sqlite;
 
 use std::time::Duration;
@@ -18,6 +20,35 @@ use serde::{Deserialize, Serialize};
 use crate::job::{Artifact, JobId, JobRecord, JobState, QueueName};
 
 pub use sqlite::SqliteStore;
+
+/// A worker process as it announces itself (`fbs workers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerInfo {
+    /// Its unique name.
+    pub name: String,
+    /// The host it runs on.
+    pub host: String,
+    /// The queues it serves.
+    pub queues: Vec<QueueName>,
+    /// Jobs it builds at once.
+    pub concurrency: usize,
+    /// The jobs it holds now.
+    pub jobs: Vec<JobId>,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// Its last heartbeat.
+    pub heartbeat_at: DateTime<Utc>,
+}
+
+/// A job log sink that also lives in the store (a Redis stream per job): flushed before the
+/// job's result is recorded, sealed (trimmed, set to expire) after.
+#[async_trait]
+pub trait StoredLog: crate::joblog::LogSink + std::fmt::Debug {
+    /// Wait until every line written so far is stored.
+    async fn flush(&self);
+    /// The job ended: flush, then trim to the size cap and expire after the retention period.
+    async fn seal(&self);
+}
 
 /// The timers and limits of a store. Every timer is configurable (tests use 1–2 s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,8 +238,24 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     /// Queue a failed or canceled job again as a new attempt.
     async fn retry(&self, id: JobId) -> Result<JobRecord, QueueError>;
 
-    /// Delete finished records older than `before`; returns how many went.
+    /// Delete finished records (and their stored logs) older than `before`; returns how many
+    /// went.
     async fn purge_finished(&self, before: DateTime<Utc>) -> Result<u64, QueueError>;
+
+    /// Say that a worker is alive (its info expires after `ttl` unless announced again).
+    async fn announce(&self, info: &WorkerInfo, ttl: Duration) -> Result<(), QueueError>;
+
+    /// Remove a stopping worker's announcement.
+    async fn withdraw(&self, name: &str) -> Result<(), QueueError>;
+
+    /// The workers alive now, by name.
+    async fn workers(&self) -> Result<Vec<WorkerInfo>, QueueError>;
+
+    /// A sink that stores job `id`'s log lines in the store too, when the backend keeps logs
+    /// (Redis streams); `None` when logs live only in the job's file.
+    fn stored_log(&self, _id: JobId) -> Option<std::sync::Arc<dyn StoredLog>> {
+        None
+    }
 }
 
 #[cfg(test)]

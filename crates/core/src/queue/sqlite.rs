@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 
 use super::{
     CancelResult, JobFilter, JobStore, Lease, LeaseSettings, LeaseStatus, Outcome, QueueError,
-    WorkerIdentity,
+    WorkerIdentity, WorkerInfo,
 };
 use crate::job::{JobId, JobRecord, JobState, QueueName};
 
@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (queue, state, created_at);
 CREATE INDEX IF NOT EXISTS jobs_lease ON jobs (state, lease_expires);
+CREATE TABLE IF NOT EXISTS workers (
+    name TEXT PRIMARY KEY,
+    info TEXT NOT NULL,
+    expires INTEGER NOT NULL
+);
 ";
 
 /// The columns every read selects (a macro so queries stay `&'static str`).
@@ -413,6 +418,42 @@ impl JobStore for SqliteStore {
         .await
         .map_err(|e| self.err(e))?;
         Ok(done.rows_affected())
+    }
+
+    async fn announce(&self, info: &WorkerInfo, ttl: Duration) -> Result<(), QueueError> {
+        let json = serde_json::to_string(info).map_err(|e| QueueError::Corrupt {
+            id: info.name.clone(),
+            message: e.to_string(),
+        })?;
+        sqlx::query("INSERT OR REPLACE INTO workers (name, info, expires) VALUES (?, ?, ?)")
+            .bind(&info.name)
+            .bind(json)
+            .bind(now_ms() + duration_ms(ttl))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    async fn withdraw(&self, name: &str) -> Result<(), QueueError> {
+        sqlx::query("DELETE FROM workers WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    async fn workers(&self) -> Result<Vec<WorkerInfo>, QueueError> {
+        let rows = sqlx::query("SELECT info FROM workers WHERE expires >= ? ORDER BY name")
+            .bind(now_ms())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| serde_json::from_str(r.get::<&str, _>(0)).ok())
+            .collect())
     }
 }
 
