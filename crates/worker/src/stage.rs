@@ -190,4 +190,58 @@ mod tests {
             .collect();
         assert!(leftovers.is_empty());
     }
+    #[test]
+    fn writes_a_manifest_matching_the_staged_files() {
+        use crate::builder::BuildReport;
+        use crate::manifest::{Manifest, ManifestInput, Timing};
+        use fbs_core::spec::{
+            Arch, BuildSpec, BuilderChoice, ImageOptions, KickstartSource, KojiBuilds, LiveOptions,
+        };
+
+        let tmp = tempfile::tempdir().expect("tempdir");
+        fs::write(tmp.path().join("live.iso"), b"iso bytes").expect("write");
+        let target = Staging::File {
+            path: tmp.path().join("staging"),
+        };
+        let input = ManifestInput {
+            job_id: JobId::new(),
+            spec: BuildSpec {
+                arch: Arch::X86_64,
+                release: "40".into(),
+                staging: target.clone(),
+                email: "qa@example.org".into(),
+                koji: KojiBuilds::default(),
+                builder: BuilderChoice::Native,
+                source_date_epoch: None,
+                image: ImageOptions::Live(LiveOptions {
+                    label: "L".into(),
+                    title: "L".into(),
+                    product: "Fedora".into(),
+                    releasever: "40".into(),
+                    kickstart: KickstartSource::Path("l.ks".into()),
+                }),
+            },
+            builder: "native".into(),
+            builder_version: None,
+            worker_host: "w".into(),
+            timings: vec![Timing::new("build", std::time::Duration::from_secs(1))],
+        };
+        let report = BuildReport::from(vec![BuiltArtifact {
+            path: tmp.path().join("live.iso"),
+            media_type: "application/vnd.efi.iso".into(),
+            volume_id: Some("L".into()),
+            bootable: Some(false),
+        }]);
+        let (staged, m) =
+            stage_with_manifest(&target, &input, &report, &tmp.path().join("none.log"))
+                .expect("stage");
+        let dest = tmp.path().join("staging").join(input.job_id.to_string());
+        let text = fs::read_to_string(dest.join("manifest.json")).expect("manifest");
+        let back: Manifest = serde_json::from_str(&text).expect("parses");
+        assert_eq!(back, m);
+        assert_eq!(m.artifacts[0].sha256, staged[0].sha256);
+        assert_eq!(m.artifacts[0].size, 9);
+        assert_eq!(m.timings.last().map(|t| t.stage.as_str()), Some("stage"));
+        assert!(dest.join("CHECKSUM").is_file());
+    }
 }

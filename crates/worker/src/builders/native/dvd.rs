@@ -45,6 +45,11 @@ pub(crate) async fn build(
     let dnf = Dnf::setup(s, &repos, &release, spec.arch, req.install_langs.as_deref()).await?;
     install::add_core(s, &dnf, &mut req).await?;
 
+    if req.specs.is_empty() {
+        return Err(BuildError::Input(
+            "%packages names no package or group: nothing to put on the DVD".into(),
+        ));
+    }
     let started = Instant::now();
     let download = s.work("download");
     mkdir(&download)?;

@@ -63,6 +63,11 @@ pub(crate) async fn install_root(
     root: &Path,
     req: &PackageRequest,
 ) -> Result<Vec<String>, BuildError> {
+    if req.specs.is_empty() {
+        return Err(BuildError::Input(
+            "%packages names no package or group: nothing to install".into(),
+        ));
+    }
     let started = Instant::now();
     mkdir(root)?;
     let download = s.work("download");
