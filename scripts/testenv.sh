@@ -51,6 +51,7 @@ DNF_PACKAGES=(
 # PyPI packages for test oracles, installed into the venv.
 PIP_PACKAGES=(
   pykickstart                  # ksflatten, the oracle for kickstart flattening
+  aiosmtpd                     # the SMTP server that stores test mail in a Maildir
 )
 
 need_root() {
@@ -185,12 +186,35 @@ start_redis() {
   REDIS_PORT=$port
 }
 
+# One SMTP server per test run (aiosmtpd's Mailbox handler: every message lands in a Maildir).
+start_smtp() {
+  local dir=$D/smtp pidf=$D/pids/smtp.pid port
+  mkdir -p "$dir"
+  if [ -f "$pidf" ] && [ -d "/proc/$(cat "$pidf")" ] && [ -f "$dir/port" ]; then
+    SMTP_PORT=$(cat "$dir/port"); return
+  fi
+  port=$(free_port)
+  setsid "$D/venv/bin/python" -m aiosmtpd -n -l "127.0.0.1:$port" \
+    -c aiosmtpd.handlers.Mailbox "$dir/Maildir" </dev/null >"$D/logs/smtp.log" 2>&1 &
+  echo $! > "$pidf"
+  for _ in $(seq 1 100); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
+    sleep 0.1
+  done
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null \
+    || { log "the SMTP server did not start (see $D/logs/smtp.log)"; exit 3; }
+  echo "$port" > "$dir/port"
+  SMTP_PORT=$port
+}
+
 write_env() {
   {
     echo "export FBS_TESTENV_DIR='$D'"
     echo "export FBS_TEST_VENV='$D/venv'"
     echo "export FBS_TEST_FIXTURES='$D/fixtures'"
     echo "export FBS_TEST_REDIS_URL='redis://127.0.0.1:$REDIS_PORT/0'"
+    echo "export FBS_TEST_SMTP_PORT='$SMTP_PORT'"
+    echo "export FBS_TEST_MAILDIR='$D/smtp/Maildir'"
   } > "$D/env"
 }
 
@@ -215,6 +239,7 @@ case "${1:-}" in
     install_venv
     FBS_APT_DIR=$APT_DIR "$ROOT/scripts/fixtures/make-repo.sh" "$D/fixtures"
     start_redis
+    start_smtp
     write_env
     log "ready: source $D/env"
     ;;

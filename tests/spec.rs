@@ -75,7 +75,10 @@ fn run_validate(args: &[&Path], json: bool) -> (i32, String, String) {
 #[test]
 fn fbs_validate_accepts_every_sample() {
     let samples = files(&examples(), &["conf", "toml"]);
-    assert!(samples.len() >= 6, "boot, dvd and live in both formats: {samples:?}");
+    assert!(
+        samples.len() >= 6,
+        "boot, dvd and live in both formats: {samples:?}"
+    );
     let ini_samples = samples
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "conf"))

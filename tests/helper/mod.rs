@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod fixtures;
+pub mod mail;
 pub mod qemu;
 
 /// A `Command` for the `fbs` binary built for this test run.

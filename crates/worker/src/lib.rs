@@ -6,6 +6,7 @@ pub mod builders;
 pub mod daemon;
 pub mod dirs;
 pub mod local;
+pub mod mail;
 pub mod manifest;
 pub mod pipeline;
 pub mod script;

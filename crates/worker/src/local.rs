@@ -16,6 +16,7 @@ use fbs_core::queue::{JobStore, SqliteStore, WorkerIdentity};
 use fbs_core::spec::{BuildSpec, Staging};
 use tokio_util::sync::CancellationToken;
 
+use crate::mail::DirectMail;
 use crate::pipeline::Pipeline;
 use crate::worker::{RunOptions, Worker};
 
@@ -68,9 +69,11 @@ pub async fn run(
     builders: std::collections::BTreeMap<&'static str, Arc<dyn crate::Builder>>,
 ) -> u8 {
     let state_dir = opts.state_dir.clone().unwrap_or_else(default_state_dir);
-    let work_dir = match opts.source {
-        ConfigSource::Builtin => state_dir.join("jobs"),
-        _ => opts.config.worker.work_dir.clone(),
+    // An explicit state dir, or no config file, keeps everything under the state dir.
+    let work_dir = if opts.state_dir.is_some() || opts.source == ConfigSource::Builtin {
+        state_dir.join("jobs")
+    } else {
+        opts.config.worker.work_dir.clone()
     };
     let mut lease = opts.config.lease;
     // One process: a short heartbeat makes Ctrl-C and cancel prompt.
@@ -89,6 +92,19 @@ pub async fn run(
         return exit::UNAVAILABLE;
     }
     eprintln!("job {id} queued on {} ({})", job.queue, job.spec.summary());
+    let mail = match &opts.config.smtp {
+        None => None,
+        Some(smtp) => match DirectMail::new(smtp, opts.config.monitor.public_url.clone()) {
+            Ok(m) => Some(Arc::new(m)),
+            Err(e) => {
+                eprintln!("fbs local: no mail will be sent: {e}");
+                None
+            }
+        },
+    };
+    if let Some(m) = &mail {
+        m.submitted(&job).await;
+    }
 
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     let queues = vec![job.queue.clone(), QueueName::host(&host)];
@@ -110,7 +126,7 @@ pub async fn run(
             extra_log: opts
                 .follow
                 .then(|| Arc::new(TerminalSink) as fbs_core::joblog::SharedSink),
-            notifier: None,
+            notifier: mail.map(|m| m as Arc<dyn crate::pipeline::Notifier>),
         },
     };
 

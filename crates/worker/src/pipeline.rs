@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use fbs_core::job::JobRecord;
-use fbs_core::joblog::{FileSink, SharedSink, Tee};
+use fbs_core::joblog::{FileSink, MemorySink, SharedSink, Tee};
 use fbs_core::queue::{JobStore, Lease, LeaseStatus, Outcome, QueueError};
 use fbs_core::spec::BuilderChoice;
 use tokio_util::sync::CancellationToken;
@@ -27,11 +27,14 @@ pub struct StageError {
     pub message: String,
 }
 
+/// How many last log lines the completion mail carries.
+pub const LOG_TAIL_LINES: usize = 50;
+
 /// Told when a job ends (the mail notifier in distributed and local mode).
 #[async_trait]
 pub trait Notifier: Send + Sync + std::fmt::Debug {
-    /// The job reached a final state.
-    async fn job_finished(&self, job: &JobRecord);
+    /// The job reached a final state; `log_tail` holds the last lines of its log.
+    async fn job_finished(&self, job: &JobRecord, log_tail: &[String]);
 }
 
 /// Why the build was interrupted.
@@ -122,6 +125,8 @@ impl Pipeline {
         if let Some(s) = &stored {
             sinks.push(s.clone());
         }
+        let tail = Arc::new(MemorySink::new(LOG_TAIL_LINES));
+        sinks.push(tail.clone());
         let log: SharedSink = Arc::new(Tee::new(sinks));
         log.fbs(&format!(
             "job {} attempt {} on {}: {}",
@@ -194,7 +199,8 @@ impl Pipeline {
                     s.seal().await;
                 }
                 if let Some(n) = &self.notifier {
-                    n.job_finished(&rec).await;
+                    let lines: Vec<String> = tail.lines().iter().map(ToString::to_string).collect();
+                    n.job_finished(&rec, &lines).await;
                 }
                 Ok(Some(rec))
             }

@@ -218,6 +218,20 @@ pub struct SmtpConfig {
     /// The From address (default: the login).
     #[serde(default)]
     pub from: Option<String>,
+    /// Wait before the first retry of a mail that could not be sent; doubles each time.
+    #[serde(default = "default_retry_base", with = "super::duration")]
+    pub retry_base: Duration,
+    /// Retries of a mail before it is given up (reported, never failing a build).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+}
+
+fn default_retry_base() -> Duration {
+    Duration::from_secs(1)
+}
+
+fn default_retries() -> u32 {
+    4
 }
 
 fn default_smtp_port() -> u16 {
@@ -234,6 +248,8 @@ impl std::fmt::Debug for SmtpConfig {
             .field("password_file", &self.password_file)
             .field("tls", &self.tls)
             .field("from", &self.from)
+            .field("retry_base", &self.retry_base)
+            .field("retries", &self.retries)
             .finish()
     }
 }

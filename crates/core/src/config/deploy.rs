@@ -118,6 +118,8 @@ pub fn daemon_from_deploy_conf(path: &Path, text: &str) -> Result<DaemonConfig, 
             password_file: get("password_file").map(Into::into),
             tls,
             from: get("from").filter(|s| !s.is_empty()),
+            retry_base: std::time::Duration::from_secs(1),
+            retries: 4,
         });
     }
     if let Some(sec) = ini.section("koji") {

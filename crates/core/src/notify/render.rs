@@ -113,11 +113,7 @@ pub fn finished(job: &JobRecord, links: &Links, log_tail: &[String]) -> Mail {
         JobState::Canceled => "CANCELED",
         _ => "ENDED",
     };
-    let subject = format!(
-        "[fbs] {status}: {} ({})",
-        job.spec.summary_short(),
-        job.id
-    );
+    let subject = format!("[fbs] {status}: {} ({})", job.spec.summary_short(), job.id);
     let mut text = format!(
         "Build {status}.\n\nJob:    {}\nSpec:   {}\nAttempt: {}\n",
         job.id,
@@ -142,7 +138,10 @@ pub fn finished(job: &JobRecord, links: &Links, log_tail: &[String]) -> Mail {
         text.push_str("\nArtifacts (sha256):\n");
         html.push_str("<h3>Artifacts</h3>\n<ul>\n");
         for a in &job.artifacts {
-            let loc = a.url.clone().unwrap_or_else(|| artifact_location(job, &a.path));
+            let loc = a
+                .url
+                .clone()
+                .unwrap_or_else(|| artifact_location(job, &a.path));
             text.push_str(&format!("  {loc}\n    {}  {} bytes\n", a.sha256, a.size));
             html.push_str(&format!(
                 "<li><a href=\"{0}\">{0}</a><br><code>sha256 {1}</code> ({2} bytes)</li>\n",
@@ -162,7 +161,10 @@ pub fn finished(job: &JobRecord, links: &Links, log_tail: &[String]) -> Mail {
     }
     if !log_tail.is_empty() {
         text.push_str(&format!("\nLast {} log lines:\n", log_tail.len()));
-        html.push_str(&format!("<h3>Last {} log lines</h3>\n<pre>", log_tail.len()));
+        html.push_str(&format!(
+            "<h3>Last {} log lines</h3>\n<pre>",
+            log_tail.len()
+        ));
         for l in log_tail {
             text.push_str(&format!("  {l}\n"));
             html.push_str(&escape_html(l));
@@ -185,7 +187,12 @@ fn artifact_location(job: &JobRecord, path: &str) -> String {
             format!("file://{}/{}/{}", dir.display(), job.id, path)
         }
         crate::spec::Staging::Ftp { .. } => {
-            format!("{}/{}/{}", job.spec.staging.redacted().trim_end_matches('/'), job.id, path)
+            format!(
+                "{}/{}/{}",
+                job.spec.staging.redacted().trim_end_matches('/'),
+                job.id,
+                path
+            )
         }
     }
 }
@@ -210,7 +217,10 @@ mod tests {
         assert!(m.subject.starts_with("[fbs] queued: "), "{}", m.subject);
         assert!(m.text.contains(&j.id.to_string()));
         assert!(m.text.contains("fbs:x86_64:40"));
-        assert!(m.text.contains(&format!("https://fbs.example.org/jobs/{}", j.id)));
+        assert!(
+            m.text
+                .contains(&format!("https://fbs.example.org/jobs/{}", j.id))
+        );
         assert_eq!(m.message_id, format!("<{}.submitted@fbs>", j.id));
         assert_eq!(m.to, "qa@example.org");
     }
@@ -230,11 +240,23 @@ mod tests {
         let tail = vec!["<script>alert(1)</script> & more".to_string()];
         let m = finished(&j, &Links::default(), &tail);
         assert!(m.subject.starts_with("[fbs] FAILED: "), "{}", m.subject);
-        assert!(m.text.contains("<script>alert(1)</script>"), "text stays verbatim");
+        assert!(
+            m.text.contains("<script>alert(1)</script>"),
+            "text stays verbatim"
+        );
         assert!(!m.html.contains("<script>"), "{}", m.html);
-        assert!(m.html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"));
-        assert!(m.html.contains("&lt;b&gt;nothing provides kernel&lt;/b&gt;"));
+        assert!(
+            m.html
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more")
+        );
+        assert!(
+            m.html
+                .contains("&lt;b&gt;nothing provides kernel&lt;/b&gt;")
+        );
         assert!(m.text.contains(&"ab".repeat(32)));
-        assert!(m.text.contains(&format!("file:///tmp/fbs-staging/{}/a.iso", j.id)));
+        assert!(
+            m.text
+                .contains(&format!("file:///tmp/fbs-staging/{}/a.iso", j.id))
+        );
     }
 }

@@ -32,7 +32,13 @@ pub enum MailError {
 impl MailError {
     /// True when a later try may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, MailError::Send { permanent: false, .. })
+        matches!(
+            self,
+            MailError::Send {
+                permanent: false,
+                ..
+            }
+        )
     }
 }
 
@@ -63,7 +69,9 @@ impl Mailer {
             SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&cfg.server)
                 .map_err(|e| MailError::Config(format!("server {}: {e}", cfg.server)))?,
         };
-        let mut builder = builder.port(cfg.port).timeout(Some(Duration::from_secs(30)));
+        let mut builder = builder
+            .port(cfg.port)
+            .timeout(Some(Duration::from_secs(30)));
         if let Some(login) = &cfg.login {
             builder = builder.credentials(Credentials::new(login.clone(), password(cfg)?));
         }

@@ -395,7 +395,13 @@ impl BuildSpec {
             ImageOptions::Dvd(d) => d.name.clone(),
             ImageOptions::Live(l) => l.label.clone(),
         };
-        format!("{} {}/{} {}", self.image_type(), self.arch, self.release, what)
+        format!(
+            "{} {}/{} {}",
+            self.image_type(),
+            self.arch,
+            self.release,
+            what
+        )
     }
 
     /// A one-line human summary: `live x86_64/17 label=Fedora-Live → file:///srv/staging`.
