@@ -30,6 +30,8 @@ pub(crate) const NEVRA_QF: &str = "%{NAME}-%{EPOCHNUM}:%{VERSION}-%{RELEASE}.%{A
 /// dnf configured for one job.
 #[derive(Debug, Clone)]
 pub(crate) struct Dnf {
+    /// The dnf 4 command (`dnf4`, `dnf-3` or `dnf`).
+    program: String,
     conf: PathBuf,
     reposdir: PathBuf,
     varsdir: PathBuf,
@@ -48,7 +50,7 @@ impl Dnf {
         arch: Arch,
         install_langs: Option<&str>,
     ) -> Result<Dnf, BuildError> {
-        tools::require("dnf")?;
+        let program = tools::dnf4()?;
         tools::require("rpm")?;
         if repos.is_empty() {
             return Err(BuildError::Input(
@@ -118,6 +120,7 @@ impl Dnf {
             }
         };
         Ok(Dnf {
+            program: program.to_string_lossy().into_owned(),
             conf,
             reposdir,
             varsdir,
@@ -153,7 +156,7 @@ impl Dnf {
         dest: &Path,
     ) -> Result<(), BuildError> {
         let cmd = s
-            .cmd("dnf")
+            .cmd(&self.program)
             .args(self.args(root))
             .args(req.options())
             .args(["install", "--downloadonly"])
@@ -172,7 +175,7 @@ impl Dnf {
         req: &PackageRequest,
     ) -> Result<(), BuildError> {
         let cmd = s
-            .isolated("dnf")
+            .isolated(&self.program)
             .args(self.args(root))
             .arg("--cacheonly")
             .args(req.options())
@@ -192,7 +195,7 @@ impl Dnf {
     ) -> Result<Vec<String>, BuildError> {
         let out = s
             .stdout(
-                s.cmd("dnf")
+                s.cmd(&self.program)
                     .arg("-q")
                     .args(self.args(scratch))
                     .arg("repoquery")
@@ -220,7 +223,7 @@ impl Dnf {
     ) -> Result<bool, BuildError> {
         let out = s
             .stdout(
-                s.cmd("dnf")
+                s.cmd(&self.program)
                     .arg("-q")
                     .args(self.args(scratch))
                     .args(["group", "info", id])

@@ -26,6 +26,12 @@ pub(crate) fn require(program: &str) -> Result<PathBuf, BuildError> {
     })
 }
 
+/// dnf 4, whose command line the native builder speaks: `dnf4` or `dnf-3` where dnf 5 took
+/// over the `dnf` name (Fedora 41 and later), else `dnf`.
+pub(crate) fn dnf4() -> Result<PathBuf, BuildError> {
+    find_any(&["dnf4", "dnf-3"]).map_or_else(|| require("dnf"), Ok)
+}
+
 /// The first of `programs` that is installed (`grub-mkimage` or `grub2-mkimage`).
 pub(crate) fn find_any(programs: &[&str]) -> Option<PathBuf> {
     programs.iter().find_map(|p| find(p))
@@ -131,10 +137,13 @@ const VERSION_PROBES: [(&str, &[&str], usize); 5] = [
 pub(crate) async fn versions(s: &Session<'_>) -> String {
     let mut found = Vec::new();
     for (tool, args, word) in VERSION_PROBES {
-        if find(tool).is_none() {
-            continue;
-        }
-        let mut cmd = s.cmd(tool).args(args.iter().copied());
+        let program = if tool == "dnf" {
+            dnf4().ok()
+        } else {
+            find(tool)
+        };
+        let Some(program) = program else { continue };
+        let mut cmd = s.cmd(&program.to_string_lossy()).args(args.iter().copied());
         if tool == "dnf" {
             // Without an install root, dnf would open the host's rpmdb to list itself.
             cmd = cmd.arg(format!(
