@@ -98,7 +98,10 @@ fn run(mut c: Command) -> (i32, String, String) {
 fn job_id(stderr: &str) -> String {
     stderr
         .lines()
-        .find_map(|l| l.strip_prefix("job ").and_then(|r| r.split_whitespace().next()))
+        .find_map(|l| {
+            l.strip_prefix("job ")
+                .and_then(|r| r.split_whitespace().next())
+        })
         .expect("fbs local prints the job id")
         .to_owned()
 }
@@ -117,7 +120,10 @@ fn an_old_format_live_spec_builds_stages_and_mails() {
     assert!(iso.ends_with("FBS-Local-Test.iso"), "{out}");
     assert!(err.contains("warning: ignored keys: tmpdir"), "{err}");
 
-    let check = Command::new("checkisomd5").arg(&iso).output().expect("checkisomd5");
+    let check = Command::new("checkisomd5")
+        .arg(&iso)
+        .output()
+        .expect("checkisomd5");
     assert!(check.status.success(), "checkisomd5 failed");
     let staged = iso.parent().expect("job dir");
     let sums = Command::new("sha256sum")
@@ -125,7 +131,11 @@ fn an_old_format_live_spec_builds_stages_and_mails() {
         .current_dir(staged)
         .output()
         .expect("sha256sum");
-    assert!(sums.status.success(), "{}", String::from_utf8_lossy(&sums.stdout));
+    assert!(
+        sums.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
     let manifest: serde_json::Value = serde_json::from_slice(
         &std::fs::read(staged.join("manifest.json")).expect("manifest.json"),
     )
@@ -133,7 +143,10 @@ fn an_old_format_live_spec_builds_stages_and_mails() {
     assert_eq!(manifest["schema_version"], 1);
     assert_eq!(manifest["job_id"], id.as_str());
     let sha = manifest["artifacts"][0]["sha256"].as_str().expect("sha256");
-    let actual = Command::new("sha256sum").arg(&iso).output().expect("sha256sum");
+    let actual = Command::new("sha256sum")
+        .arg(&iso)
+        .output()
+        .expect("sha256sum");
     assert!(String::from_utf8_lossy(&actual.stdout).starts_with(sha));
     let log = std::fs::read_to_string(staged.join("build.log")).expect("build.log");
     assert!(log.contains("== stage"), "{log}");
@@ -144,10 +157,16 @@ fn an_old_format_live_spec_builds_stages_and_mails() {
         .iter()
         .find(|m| m.message_id == format!("<{id}.submitted@fbs>"))
         .expect("the submitted mail");
-    assert!(queued.subject.starts_with("[fbs] queued: live x86_64/40 FBS-Local-Test"));
+    assert!(
+        queued
+            .subject
+            .starts_with("[fbs] queued: live x86_64/40 FBS-Local-Test")
+    );
     assert!(queued.text.contains("fbs:x86_64:40"), "{}", queued.text);
     assert!(
-        queued.text.contains(&format!("https://fbs.example.org/jobs/{id}")),
+        queued
+            .text
+            .contains(&format!("https://fbs.example.org/jobs/{id}")),
         "{}",
         queued.text
     );
@@ -158,10 +177,18 @@ fn an_old_format_live_spec_builds_stages_and_mails() {
         .iter()
         .find(|m| m.message_id == format!("<{id}.finished@fbs>"))
         .expect("the finished mail");
-    assert!(done.subject.starts_with("[fbs] SUCCEEDED: "), "{}", done.subject);
+    assert!(
+        done.subject.starts_with("[fbs] SUCCEEDED: "),
+        "{}",
+        done.subject
+    );
     assert!(done.text.contains(sha), "{}", done.text);
     assert!(done.html.contains(sha));
-    assert!(done.text.contains("job succeeded"), "log tail: {}", done.text);
+    assert!(
+        done.text.contains("job succeeded"),
+        "log tail: {}",
+        done.text
+    );
 }
 
 #[test]
@@ -217,7 +244,10 @@ fn ctrl_c_cancels_and_leaves_nothing_running_or_mounted() {
     let state = case.path("state");
     let start = Instant::now();
     while !proc_cmdlines().iter().any(|c| c.contains("sleep 600")) {
-        assert!(start.elapsed() < Duration::from_secs(120), "the %post never started");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the %post never started"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let status = Command::new("kill")
@@ -230,7 +260,10 @@ fn ctrl_c_cancels_and_leaves_nothing_running_or_mounted() {
         if let Some(s) = child.try_wait().expect("wait") {
             break s.code();
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "fbs local did not stop");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "fbs local did not stop"
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     let out = child.wait_with_output().expect("output");
@@ -254,10 +287,20 @@ fn proc_cmdlines() -> Vec<String> {
         return Vec::new();
     };
     rd.filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
         .filter_map(|e| {
             let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            let state = stat.rsplit(')').next()?.split_whitespace().next()?.to_owned();
+            let state = stat
+                .rsplit(')')
+                .next()?
+                .split_whitespace()
+                .next()?
+                .to_owned();
             if state == "Z" {
                 return None;
             }

@@ -55,7 +55,11 @@ pub fn mails_about(maildir: &PathBuf, needle: &str) -> Vec<Received> {
         .arg(maildir)
         .output()
         .expect("python3 reads the Maildir");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let all: Vec<Value> = serde_json::from_slice(&out.stdout).expect("JSON");
     all.into_iter()
         .filter(|m| m.to_string().contains(needle))
