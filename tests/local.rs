@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::helper::{fbs, fixtures::fixtures, mail};
 
+mod formats;
+
 struct Case {
     dir: tempfile::TempDir,
 }
