@@ -62,7 +62,7 @@ async fn ftp_server(files: HashMap<&'static str, Vec<u8>>) -> (u16, Log) {
                             let _ = wr.write_all(b"221 bye\r\n").await;
                             return;
                         }
-                        _ => "502 not implemented\r\n".to_string(),
+                        _ => "502 command not recognized\r\n".to_string(),
                     };
                     if wr.write_all(reply.as_bytes()).await.is_err() {
                         return;

@@ -19,8 +19,8 @@ use super::iso;
 use super::packages::PackageRequest;
 use super::session::{Session, mkdir};
 use super::treeinfo::{self, TreeInfo};
-use super::{install, kernel, repos, root};
-use crate::builder::{BuildError, BuildReport, BuiltArtifact};
+use super::{install, kernel, repos};
+use crate::builder::{BuildError, BuildReport};
 
 /// The error for repositories without a kernel.
 pub(crate) const NO_KERNEL: &str =
@@ -105,17 +105,10 @@ pub(crate) async fn build(s: &mut Session<'_>, b: &BootOptions) -> Result<BuildR
             variant: None,
         },
     )?;
-    root::clamp_mtimes(&tree, sde)?;
     let out = iso::output_path(s, "boot.iso");
-    iso::make_iso(s, &tree, &out, &volid, &boot).await?;
-    s.step_done("iso", started);
+    let artifact = iso::finish(s, &tree, out, volid, &boot, sde, started).await?;
     Ok(BuildReport {
-        artifacts: vec![BuiltArtifact {
-            path: out,
-            media_type: iso::ISO_MEDIA_TYPE.into(),
-            volume_id: Some(volid),
-            bootable: Some(boot.bootable()),
-        }],
+        artifacts: vec![artifact],
         packages,
         ..BuildReport::default()
     })

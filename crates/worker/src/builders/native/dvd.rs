@@ -22,7 +22,7 @@ use super::iso::{self, Boot};
 use super::session::{Session, io_err, mkdir};
 use super::treeinfo::{self, TreeInfo};
 use super::{install, kernel, packages, repos, root, tools};
-use crate::builder::{BuildError, BuildReport, BuiltArtifact};
+use crate::builder::{BuildError, BuildReport};
 
 /// Build a DVD.
 pub(crate) async fn build(
@@ -98,18 +98,11 @@ pub(crate) async fn build(
             variant: Some("Everything"),
         },
     )?;
-    root::clamp_mtimes(&tree, sde)?;
     let name = format!("{}-{}-{arch}-DVD.iso", d.name, d.version);
     let out = iso::output_path(s, &iso::file_stem(&name));
-    iso::make_iso(s, &tree, &out, &volid, &boot).await?;
-    s.step_done("iso", started);
+    let artifact = iso::finish(s, &tree, out, volid, &boot, sde, started).await?;
     Ok(BuildReport {
-        artifacts: vec![BuiltArtifact {
-            path: out,
-            media_type: iso::ISO_MEDIA_TYPE.into(),
-            volume_id: Some(volid),
-            bootable: Some(boot.bootable()),
-        }],
+        artifacts: vec![artifact],
         packages,
         ..BuildReport::default()
     })

@@ -14,7 +14,7 @@ use chrono::DateTime;
 
 use super::session::Session;
 use super::tools::{self, Isolinux};
-use crate::builder::BuildError;
+use crate::builder::{BuildError, BuiltArtifact};
 
 /// The media type of the ISOs the native builder makes (the IANA registration for ISO
 /// 9660 images that may boot with UEFI, as `fbs` uses everywhere).
@@ -85,6 +85,28 @@ pub(crate) fn uuid_date(t: i64) -> String {
     DateTime::from_timestamp(t, 0)
         .map(|d| d.format("%Y%m%d%H%M%S00").to_string())
         .unwrap_or_else(|| "1970010100000000".into())
+}
+
+/// The last step of every image type: clamp `tree`'s times to `sde`, make the ISO `out` from
+/// it, record the `iso` step (begun at `started`), and describe the result.
+pub(crate) async fn finish(
+    s: &mut Session<'_>,
+    tree: &Path,
+    out: PathBuf,
+    volid: String,
+    boot: &Boot,
+    sde: i64,
+    started: std::time::Instant,
+) -> Result<BuiltArtifact, BuildError> {
+    super::root::clamp_mtimes(tree, sde)?;
+    make_iso(s, tree, &out, &volid, boot).await?;
+    s.step_done("iso", started);
+    Ok(BuiltArtifact {
+        path: out,
+        media_type: ISO_MEDIA_TYPE.into(),
+        volume_id: Some(volid),
+        bootable: Some(boot.bootable()),
+    })
 }
 
 /// Make `out` from `tree` with volume id `volid`, then implant its MD5.

@@ -17,7 +17,7 @@ use super::dnf::{Dnf, NEVRA_QF};
 use super::iso::{self, Boot};
 use super::session::{Session, mkdir};
 use super::{install, kernel, packages, post, repos, root, tools};
-use crate::builder::{BuildError, BuildReport, BuiltArtifact};
+use crate::builder::{BuildError, BuildReport};
 
 /// Build a live ISO.
 pub(crate) async fn build(
@@ -87,17 +87,10 @@ pub(crate) async fn build(
             Boot::default()
         }
     };
-    root::clamp_mtimes(&tree, sde)?;
     let out = iso::output_path(s, &format!("{}.iso", iso::file_stem(&live.label)));
-    iso::make_iso(s, &tree, &out, &volid, &boot).await?;
-    s.step_done("iso", started);
+    let artifact = iso::finish(s, &tree, out, volid, &boot, sde, started).await?;
     Ok(BuildReport {
-        artifacts: vec![BuiltArtifact {
-            path: out,
-            media_type: iso::ISO_MEDIA_TYPE.into(),
-            volume_id: Some(volid),
-            bootable: Some(boot.bootable()),
-        }],
+        artifacts: vec![artifact],
         packages,
         ..BuildReport::default()
     })
