@@ -5,6 +5,7 @@ pub mod builder;
 pub mod builders;
 pub mod daemon;
 pub mod dirs;
+pub mod koji;
 pub mod local;
 pub mod mail;
 pub mod manifest;
