@@ -11,6 +11,7 @@ pub mod mail;
 pub mod manifest;
 pub mod pipeline;
 pub mod script;
+pub mod siderepo;
 pub mod stage;
 pub mod worker;
 

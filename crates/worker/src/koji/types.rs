@@ -5,11 +5,12 @@
 use std::fmt;
 
 use dxr::Value;
+use serde::{Deserialize, Serialize};
 
 use super::value::{DecodeError, Members};
 
 /// A build's state (`state` in `getBuild`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BuildState {
     /// 0: still building.
     Building,
@@ -53,7 +54,7 @@ impl fmt::Display for BuildState {
 }
 
 /// A build, as `getBuild` describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildInfo {
     /// The build id.
     pub id: i64,
@@ -113,7 +114,7 @@ impl BuildInfo {
 }
 
 /// One RPM of a build, as `listRPMs` describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RpmInfo {
     /// The RPM id.
     pub id: i64,
