@@ -139,6 +139,7 @@ async fn build_direct(spec: BuildSpec, ks: Option<String>, opts: NativeOptions) 
         dirs: dirs.clone(),
         log,
         cancel: CancellationToken::new(),
+        side_repo: None,
     };
     let started = Instant::now();
     let result = NativeBuilder::new(opts).build(&ctx).await;

@@ -109,6 +109,7 @@ impl Rig {
                 job_timeout: Duration::from_secs(60),
                 extra_log: None,
                 notifier: None,
+                side_repos: fbs_worker::siderepo::SideRepoSettings::default(),
             },
         }
     }

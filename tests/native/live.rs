@@ -53,6 +53,7 @@ async fn a_live_iso_through_the_worker_holds_the_packages_and_boots() {
             job_timeout: Duration::from_secs(1200),
             extra_log: None,
             notifier: None,
+            side_repos: fbs_worker::siderepo::SideRepoSettings::default(),
         },
     };
     let started = Instant::now();

@@ -25,6 +25,9 @@ pub struct BuildContext {
     pub log: SharedSink,
     /// Fires when the job is canceled or its lease is lost.
     pub cancel: CancellationToken,
+    /// The job's side repo of Koji builds, when the spec asked for any. Kickstart-driven
+    /// builds also find it in the job's kickstart (see [`crate::siderepo::inject`]).
+    pub side_repo: Option<crate::siderepo::SideRepo>,
 }
 
 impl std::fmt::Debug for BuildContext {
@@ -110,6 +113,16 @@ pub enum BuildError {
         /// The error.
         source: std::io::Error,
     },
+    /// The tool must run as root and this worker does not.
+    #[error(
+        "{tool} must run as root, and this worker runs as uid {uid}: run the worker as root, or choose builder = \"native\""
+    )]
+    NotRoot {
+        /// The tool.
+        tool: String,
+        /// The worker's user id.
+        uid: u32,
+    },
     /// The job was canceled.
     #[error("canceled")]
     Canceled,
@@ -122,7 +135,10 @@ impl BuildError {
         match self {
             BuildError::Run(e) => e.is_retryable(),
             BuildError::Io { .. } => true,
-            BuildError::ToolMissing { .. } | BuildError::Input(_) | BuildError::Canceled => false,
+            BuildError::ToolMissing { .. }
+            | BuildError::Input(_)
+            | BuildError::NotRoot { .. }
+            | BuildError::Canceled => false,
         }
     }
 }
@@ -132,6 +148,12 @@ impl BuildError {
 pub trait Builder: Send + Sync + std::fmt::Debug {
     /// Short name (`native`, `lorax`, …), recorded in the manifest.
     fn name(&self) -> &'static str;
+
+    /// True when the tool is installed on this host (`builder = "auto"` picks only installed
+    /// builders).
+    fn available(&self) -> bool {
+        true
+    }
 
     /// The tool's version, for the manifest, when it can be found.
     async fn version(&self) -> Option<String>;

@@ -75,6 +75,11 @@ pub async fn run(
     } else {
         opts.config.worker.work_dir.clone()
     };
+    let cache_dir = if opts.state_dir.is_some() || opts.source == ConfigSource::Builtin {
+        state_dir.join("cache")
+    } else {
+        opts.config.worker.cache_dir.clone()
+    };
     let mut lease = opts.config.lease;
     // One process: a short heartbeat makes Ctrl-C and cancel prompt.
     lease.heartbeat = lease.heartbeat.min(Duration::from_secs(1));
@@ -127,6 +132,10 @@ pub async fn run(
                 .follow
                 .then(|| Arc::new(TerminalSink) as fbs_core::joblog::SharedSink),
             notifier: mail.map(|m| m as Arc<dyn crate::pipeline::Notifier>),
+            side_repos: crate::siderepo::SideRepoSettings {
+                cache_dir,
+                ..crate::siderepo::SideRepoSettings::from_config(&opts.config)
+            },
         },
     };
 

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use fbs_core::job::JobRecord;
 use fbs_core::joblog::{FileSink, MemorySink, SharedSink, Tee};
 use fbs_core::queue::{JobStore, Lease, LeaseStatus, Outcome, QueueError};
-use fbs_core::spec::BuilderChoice;
+use fbs_core::spec::{BuilderChoice, ImageType};
 use tokio_util::sync::CancellationToken;
 
 use crate::builder::{BuildContext, BuildError, Builder};
@@ -64,6 +64,8 @@ pub struct Pipeline {
     pub extra_log: Option<SharedSink>,
     /// Who is told when a job ends.
     pub notifier: Option<Arc<dyn Notifier>>,
+    /// How side repos of Koji builds are made (hub, download cache).
+    pub side_repos: crate::siderepo::SideRepoSettings,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -76,11 +78,16 @@ impl std::fmt::Debug for Pipeline {
 }
 
 impl Pipeline {
-    /// Pick the builder for `choice` among those present.
-    pub fn select(&self, choice: BuilderChoice) -> Result<Arc<dyn Builder>, BuildError> {
+    /// Pick the builder for `choice` among those present; the worker's own choice wins.
+    /// `auto` takes the Fedora tool for `image` when it is installed, else `native`.
+    pub fn select(
+        &self,
+        choice: BuilderChoice,
+        image: ImageType,
+    ) -> Result<Arc<dyn Builder>, BuildError> {
         let choice = self.builder_override.unwrap_or(choice);
         let name = match choice {
-            BuilderChoice::Auto => "native",
+            BuilderChoice::Auto => crate::builders::auto_choice(&self.builders, image),
             BuilderChoice::Native => "native",
             BuilderChoice::Lorax => "lorax",
             BuilderChoice::Pungi => "pungi",
@@ -219,7 +226,7 @@ impl Pipeline {
         log: SharedSink,
         cancel: CancellationToken,
     ) -> Result<Vec<fbs_core::job::Artifact>, StageError> {
-        let job = &lease.record;
+        let mut job = lease.record.clone();
         let prepare_started = std::time::Instant::now();
         log.fbs("== prepare");
         if let Some(ks) = &job.kickstart {
@@ -229,10 +236,19 @@ impl Pipeline {
                 message: format!("cannot write {}: {e}", p.display()),
             })?;
         }
-        let builder = self.select(job.spec.builder).map_err(|e| StageError {
-            stage: "prepare",
-            message: e.to_string(),
-        })?;
+        let builder = self
+            .select(job.spec.builder, job.spec.image_type())
+            .map_err(|e| StageError {
+                stage: "prepare",
+                message: e.to_string(),
+            })?;
+        let side_repo =
+            crate::siderepo::step::prepare(&self.side_repos, &mut job, dirs, &log, &cancel)
+                .await
+                .map_err(|message| StageError {
+                    stage: "prepare",
+                    message,
+                })?;
 
         let prepare_time = prepare_started.elapsed();
         let build_started = std::time::Instant::now();
@@ -242,6 +258,7 @@ impl Pipeline {
             dirs: dirs.clone(),
             log: log.clone(),
             cancel: cancel.clone(),
+            side_repo,
         };
         let built = match tokio::time::timeout(self.job_timeout, builder.build(&ctx)).await {
             Err(_) => {

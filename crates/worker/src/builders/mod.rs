@@ -1,29 +1,59 @@
 //! The builders a worker can use, by the name a spec or the worker config chooses them with
 //! (`builder = "native"`, …). Each adapter lives in its own module; [`default_builders`] is
-//! the set a worker (and `fbs local`) starts with.
+//! the set a worker (and `fbs local`) starts with, and [`auto_choice`] what
+//! `builder = "auto"` means on this host: the Fedora tool for the image type when it is
+//! installed (found in `PATH`), else `native`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use fbs_core::spec::ImageType;
+
 use crate::builder::Builder;
 
+pub mod kiwi;
+pub mod livecd;
+pub mod livemedia;
+pub mod lorax;
 pub mod native;
-
-/// The builders this version of fbs offers, by name: `native` (see [`native`]).
-pub fn default_builders() -> BTreeMap<&'static str, Arc<dyn Builder>> {
-    let mut m: BTreeMap<&'static str, Arc<dyn Builder>> = BTreeMap::new();
-    let native = native::NativeBuilder::new(native::NativeOptions::default());
-    m.insert(native.name(), Arc::new(native));
-    m
-}
+pub mod pungi;
+pub mod tool;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests;
 
-    #[test]
-    fn native_is_registered_under_its_name() {
-        let b = default_builders();
-        assert_eq!(b.get("native").map(|b| b.name()), Some("native"));
+/// The builders this version of fbs offers, by name: `native` (see [`native`]) and the
+/// Fedora-tool adapters `lorax`, `pungi`, `kiwi`, `livemedia-creator`, `livecd-creator`.
+pub fn default_builders() -> BTreeMap<&'static str, Arc<dyn Builder>> {
+    let all: [Arc<dyn Builder>; 6] = [
+        Arc::new(native::NativeBuilder::new(native::NativeOptions::default())),
+        Arc::new(lorax::LoraxBuilder),
+        Arc::new(pungi::PungiBuilder),
+        Arc::new(kiwi::KiwiBuilder),
+        Arc::new(livemedia::LivemediaBuilder),
+        Arc::new(livecd::LivecdBuilder),
+    ];
+    all.into_iter().map(|b| (b.name(), b)).collect()
+}
+
+/// The Fedora tools for `image`, in order of preference.
+pub fn fedora_tools(image: ImageType) -> &'static [&'static str] {
+    match image {
+        ImageType::Boot => &["lorax"],
+        ImageType::Dvd => &["pungi"],
+        ImageType::Live => &["livemedia-creator", "kiwi", "livecd-creator"],
     }
+}
+
+/// What `builder = "auto"` picks among `builders` for `image`: the first of
+/// [`fedora_tools`] that is registered and installed, else `native`.
+pub fn auto_choice(
+    builders: &BTreeMap<&'static str, Arc<dyn Builder>>,
+    image: ImageType,
+) -> &'static str {
+    fedora_tools(image)
+        .iter()
+        .copied()
+        .find(|name| builders.get(name).is_some_and(|b| b.available()))
+        .unwrap_or("native")
 }

@@ -139,6 +139,7 @@ pub async fn run(
             job_timeout: config.worker.job_timeout,
             extra_log: None,
             notifier: None,
+            side_repos: crate::siderepo::SideRepoSettings::from_config(&config),
         },
     };
     tracing::info!(worker = %identity.name, broker = %store.label(),

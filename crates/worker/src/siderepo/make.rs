@@ -290,34 +290,44 @@ async fn fetch_all<'a>(
     let wanted: Vec<&Wanted> = wanted.collect();
     let total = wanted.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let jobs = wanted.iter().map(|w| {
-        let done = &done;
-        async move {
-            let started = Instant::now();
-            let f = fetcher.fetch(w, cancel).await?;
-            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            let how = if f.downloaded == 0 {
-                "from the cache".to_owned()
-            } else {
-                format!(
-                    "downloaded {} bytes in {:.1} s",
-                    f.downloaded,
-                    started.elapsed().as_secs_f64()
-                )
-            };
-            log.fbs(&format!(
-                "koji: [{n}/{total}] {} {how}, verified",
-                w.file_name
-            ));
-            Ok::<_, SideRepoError>(f)
-        }
-    });
+    let jobs: Vec<_> = wanted
+        .iter()
+        .map(|w| fetch_one(fetcher, w, total, &done, log, cancel))
+        .collect();
     // In order; the first failure drops the downloads still running (their temporary files
     // go with them).
     futures::stream::iter(jobs)
         .buffered(parallel.max(1))
         .try_collect()
         .await
+}
+
+/// Fetch `w` and log how.
+async fn fetch_one(
+    fetcher: &Fetcher,
+    w: &Wanted,
+    total: usize,
+    done: &std::sync::atomic::AtomicUsize,
+    log: &dyn LogSink,
+    cancel: &CancellationToken,
+) -> Result<Fetched, SideRepoError> {
+    let started = Instant::now();
+    let f = fetcher.fetch(w, cancel).await?;
+    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    let how = if f.downloaded == 0 {
+        "from the cache".to_owned()
+    } else {
+        format!(
+            "downloaded {} bytes in {:.1} s",
+            f.downloaded,
+            started.elapsed().as_secs_f64()
+        )
+    };
+    log.fbs(&format!(
+        "koji: [{n}/{total}] {} {how}, verified",
+        w.file_name
+    ));
+    Ok(f)
 }
 
 /// Put the cached file at `to`: a hard link, or a copy across filesystems.

@@ -20,6 +20,7 @@ pub mod fetch;
 pub mod inject;
 mod make;
 pub mod select;
+pub mod step;
 
 use std::path::PathBuf;
 use std::time::Duration;

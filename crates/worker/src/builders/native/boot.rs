@@ -28,7 +28,7 @@ pub(crate) const NO_KERNEL: &str =
 
 /// Build `boot.iso`.
 pub(crate) async fn build(s: &mut Session<'_>, b: &BootOptions) -> Result<BuildReport, BuildError> {
-    let repos = repos::from_boot(b);
+    let repos = repos::with_side_repo(repos::from_boot(b), s.ctx.side_repo.as_ref());
     let dnf = Dnf::setup(s, &repos, &b.version, s.ctx.job.spec.arch, None).await?;
     let scratch = s.work("scratch-root");
     let started = Instant::now();

@@ -139,6 +139,34 @@ pub(crate) fn from_boot(b: &BootOptions) -> Vec<RepoDef> {
     repos
 }
 
+/// `repos` plus the job's side repo (`fbs-side`, cost 1), every other repo excluding the
+/// side repo's packages so they win even over newer versions there.
+pub(crate) fn with_side_repo(
+    mut repos: Vec<RepoDef>,
+    side: Option<&crate::siderepo::SideRepo>,
+) -> Vec<RepoDef> {
+    let Some(side) = side else { return repos };
+    for r in &mut repos {
+        for p in &side.packages {
+            if !r.excludepkgs.contains(p) {
+                r.excludepkgs.push(p.clone());
+            }
+        }
+    }
+    repos.push(RepoDef {
+        id: String::new(),
+        name: crate::siderepo::SideRepo::NAME.into(),
+        source: Source::Baseurl(side.url()),
+        cost: Some(1),
+        excludepkgs: Vec::new(),
+        includepkgs: Vec::new(),
+        proxy: None,
+        sslverify: true,
+    });
+    assign_ids(&mut repos);
+    repos
+}
+
 /// dnf repo ids: the name with characters dnf rejects replaced by `_`, made unique.
 fn assign_ids(repos: &mut [RepoDef]) {
     let mut seen: Vec<String> = Vec::new();
