@@ -52,6 +52,12 @@ DNF_PACKAGES=(
 PIP_PACKAGES=(
   pykickstart                  # ksflatten, the oracle for kickstart flattening
   aiosmtpd                     # the SMTP server that stores test mail in a Maildir
+  requests python-dateutil six defusedxml  # what the koji client library needs at run time
+)
+# PyPI packages installed without their dependencies: koji's requests-gssapi is only for
+# Kerberos logins, which the tests' anonymous calls against the Koji stand-in never make.
+PIP_NODEPS_PACKAGES=(
+  koji                         # the real Koji client: the oracle for the Koji hub stand-in
 )
 
 need_root() {
@@ -154,12 +160,14 @@ install_packages() {
 install_venv() {
   local venv=$D/venv stamp=$D/venv/.fbs-packages want
   want=$(printf '%s\n' "${PIP_PACKAGES[@]}")
+  want+=$(printf '\nno-deps %s' "${PIP_NODEPS_PACKAGES[@]}")
   if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return
   fi
   log "python venv with: ${PIP_PACKAGES[*]}"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "${PIP_NODEPS_PACKAGES[@]}"
   printf '%s' "$want" > "$stamp"
 }
 
@@ -212,6 +220,7 @@ write_env() {
     echo "export FBS_TESTENV_DIR='$D'"
     echo "export FBS_TEST_VENV='$D/venv'"
     echo "export FBS_TEST_FIXTURES='$D/fixtures'"
+    echo "export FBS_TEST_KOJI_FIXTURES='$D/koji-fixtures'"
     echo "export FBS_TEST_REDIS_URL='redis://127.0.0.1:$REDIS_PORT/0'"
     echo "export FBS_TEST_SMTP_PORT='$SMTP_PORT'"
     echo "export FBS_TEST_MAILDIR='$D/smtp/Maildir'"
@@ -238,6 +247,7 @@ case "${1:-}" in
     install_packages
     install_venv
     FBS_APT_DIR=$APT_DIR "$ROOT/scripts/fixtures/make-repo.sh" "$D/fixtures"
+    "$ROOT/scripts/fixtures/make-koji.sh" "$D/koji-fixtures"
     start_redis
     start_smtp
     write_env

@@ -7,6 +7,7 @@ mod cli;
 mod fixtures;
 mod fleet;
 mod kickstart;
+mod koji;
 mod local;
 mod native;
 mod pipeline;
