@@ -3,6 +3,7 @@
 //! from an old-format spec, native DVD builds that take the Koji version over older and
 //! newer base packages, the cache, offline mode, and every failure naming its build or file.
 
+mod bench;
 mod failures;
 
 use std::path::{Path, PathBuf};

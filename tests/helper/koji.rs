@@ -199,8 +199,8 @@ impl Drop for StandIn {
     }
 }
 
-/// `rpm -qp` facts of the RPMs in `dir`.
-fn read_rpms(dir: &Path, first_id: i64) -> Vec<HubRpm> {
+/// `rpm -qp` facts of the RPMs in `dir`, with RPM ids from `first_id`.
+pub fn read_rpms(dir: &Path, first_id: i64) -> Vec<HubRpm> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|e| e.expect("entry").path())
