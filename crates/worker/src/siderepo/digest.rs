@@ -26,8 +26,8 @@ const MAX_DATA: u32 = 0x0400_0000;
 pub struct FileDigests {
     /// Bytes.
     pub size: u64,
-    /// SHA-256 of the whole file, lower-case hex.
-    pub sha256: String,
+    /// SHA-256 of the whole file, lower-case hex, when asked for ([`RpmDigester::with_sha256`]).
+    pub sha256: Option<String>,
     /// MD5 of header+payload (SIGMD5), lower-case hex; `None` when the data is not an RPM.
     pub sigmd5: Option<String>,
 }
@@ -36,7 +36,7 @@ pub struct FileDigests {
 #[derive(Debug, Clone, Default)]
 pub struct RpmDigester {
     size: u64,
-    sha256: Sha256,
+    sha256: Option<Sha256>,
     md5: Md5,
     /// The bytes seen until the start of the main header is known.
     prefix: Vec<u8>,
@@ -45,14 +45,24 @@ pub struct RpmDigester {
 }
 
 impl RpmDigester {
-    /// A digester at the start of a file.
+    /// A digester at the start of a file: size and SIGMD5.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// A digester that also computes the SHA-256 of the whole file (for signed copies).
+    pub fn with_sha256() -> Self {
+        RpmDigester {
+            sha256: Some(Sha256::new()),
+            ..Self::default()
+        }
+    }
+
     /// Feed the next bytes.
     pub fn update(&mut self, data: &[u8]) {
-        self.sha256.update(data);
+        if let Some(s) = &mut self.sha256 {
+            s.update(data);
+        }
         self.size += data.len() as u64;
         match self.header_start {
             Some(usize::MAX) => {}
@@ -83,7 +93,7 @@ impl RpmDigester {
         };
         FileDigests {
             size: self.size,
-            sha256: hex::encode(self.sha256.finalize()),
+            sha256: self.sha256.map(|s| hex::encode(s.finalize())),
             sigmd5,
         }
     }
@@ -111,11 +121,16 @@ fn header_start(prefix: &[u8]) -> Result<Option<usize>, ()> {
     Ok(Some(LEAD + padded))
 }
 
-/// The digests of the file at `path` (read in 256 KiB pieces).
-pub fn digest_file(path: &std::path::Path) -> std::io::Result<FileDigests> {
+/// The digests of the file at `path` (read in 256 KiB pieces); the SHA-256 only when
+/// `sha256` is set.
+pub fn digest_file(path: &std::path::Path, sha256: bool) -> std::io::Result<FileDigests> {
     use std::io::Read;
     let mut f = std::fs::File::open(path)?;
-    let mut d = RpmDigester::new();
+    let mut d = if sha256 {
+        RpmDigester::with_sha256()
+    } else {
+        RpmDigester::new()
+    };
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         let n = f.read(&mut buf)?;
@@ -152,14 +167,14 @@ mod tests {
         let want = hex::encode(Md5::digest(&rest));
         let file = fake_rpm(3, 13, &rest);
         for chunk in [1, 7, 100, 113, 4096, file.len()] {
-            let mut d = RpmDigester::new();
+            let mut d = RpmDigester::with_sha256();
             for c in file.chunks(chunk) {
                 d.update(c);
             }
             let got = d.finish();
             assert_eq!(got.sigmd5.as_deref(), Some(want.as_str()), "chunk {chunk}");
             assert_eq!(got.size, file.len() as u64);
-            assert_eq!(got.sha256, hex::encode(Sha256::digest(&file)));
+            assert_eq!(got.sha256, Some(hex::encode(Sha256::digest(&file))));
         }
     }
 
