@@ -4,7 +4,7 @@
 //! (tolerant decoding, `<int>`/`<i8>`, `<nil/>`) and [`paths`] (URLs).
 //!
 //! Errors say what failed in words a submitter can act on ("build foo-1.0-1.fc40 not found
-//! on <hub>", "build … is FAILED, not COMPLETE") and whether trying again may help.
+//! on HUB", "build … is FAILED, not COMPLETE") and whether trying again may help.
 
 pub mod paths;
 pub mod types;
