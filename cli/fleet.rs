@@ -10,7 +10,7 @@ use fbs_core::job::JobState;
 /// Where the client commands find the broker.
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
-    /// The default broker (redis://[:PASSWORD@]HOST:PORT/DB or rediss://…); overrides
+    /// The default broker (redis://HOST:PORT/DB, redis://:PASSWORD@HOST:PORT/DB or rediss://…); overrides
     /// FBS_BROKER and the client config.
     #[arg(long, value_name = "URL")]
     pub broker: Option<String>,

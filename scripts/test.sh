@@ -38,5 +38,6 @@ phase testenv scripts/testenv.sh up
 source "$FBS_TESTENV_DIR/env"
 phase fmt cargo fmt --all --check
 phase clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+phase doc env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked
 phase build cargo nextest run --workspace --locked --no-run
 phase test cargo nextest run --workspace --locked --no-fail-fast
