@@ -114,6 +114,7 @@ pub(crate) async fn run_job(
             job_timeout: Duration::from_secs(900),
             extra_log: None,
             notifier: None,
+            staging: Default::default(),
             side_repos: side,
         },
     };

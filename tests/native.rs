@@ -48,6 +48,7 @@ fn spec(staging: &Path, image: ImageOptions) -> BuildSpec {
         staging: Staging::File {
             path: staging.to_path_buf(),
         },
+        staging_layout: Default::default(),
         email: "qa@example.org".into(),
         koji: KojiBuilds::default(),
         builder: BuilderChoice::Native,

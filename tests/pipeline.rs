@@ -51,6 +51,7 @@ fn spec(staging: PathBuf) -> BuildSpec {
         arch: Arch::X86_64,
         release: "40".into(),
         staging: Staging::File { path: staging },
+        staging_layout: Default::default(),
         email: "qa@example.org".into(),
         koji: KojiBuilds::default(),
         builder: BuilderChoice::Native,
@@ -110,6 +111,7 @@ impl Rig {
                 extra_log: None,
                 notifier: None,
                 side_repos: fbs_worker::siderepo::SideRepoSettings::default(),
+                staging: Default::default(),
             },
         }
     }

@@ -54,6 +54,7 @@ async fn a_live_iso_through_the_worker_holds_the_packages_and_boots() {
             extra_log: None,
             notifier: None,
             side_repos: fbs_worker::siderepo::SideRepoSettings::default(),
+            staging: Default::default(),
         },
     };
     let started = Instant::now();

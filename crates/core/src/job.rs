@@ -230,6 +230,14 @@ pub struct JobRecord {
     /// A user asked for it to be canceled; the worker holding it stops.
     #[serde(default)]
     pub cancel_requested: bool,
+    /// The host that keeps the built artifacts of a job whose staging failed (in its work
+    /// directory), so `fbs retry --stage-only` can stage them there without a rebuild.
+    #[serde(default)]
+    pub artifacts_host: Option<String>,
+    /// The job waits on (or runs) a stage-only retry: its worker only stages the artifacts
+    /// already built on `artifacts_host`.
+    #[serde(default)]
+    pub stage_only: bool,
 }
 
 impl JobRecord {
@@ -254,8 +262,55 @@ impl JobRecord {
             artifacts: Vec::new(),
             error: None,
             cancel_requested: false,
+            artifacts_host: None,
+            stage_only: false,
         }
     }
+}
+
+/// What a notification event says happened to a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// The job was queued.
+    Submitted,
+    /// The job reached a final state (its record says which).
+    Finished,
+}
+
+impl EventKind {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Submitted => "submitted",
+            EventKind::Finished => "finished",
+        }
+    }
+}
+
+impl FromStr for EventKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "submitted" => Ok(EventKind::Submitted),
+            "finished" => Ok(EventKind::Finished),
+            _ => Err(format!("`{s}` is not an event kind (submitted, finished)")),
+        }
+    }
+}
+
+/// A notification event on the default broker (`fbs:notify`): pushed when a job is
+/// submitted and when it ends, consumed by the notifier, which mails the submitter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyEvent {
+    /// The job.
+    pub job_id: JobId,
+    /// What happened.
+    pub kind: EventKind,
+    /// The job's attempt when it happened (a retried job mails its new result too).
+    pub attempt: u32,
+    /// When it happened.
+    pub at: DateTime<Utc>,
 }
 
 #[cfg(test)]

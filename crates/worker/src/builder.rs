@@ -40,7 +40,7 @@ impl std::fmt::Debug for BuildContext {
 }
 
 /// One file a builder produced, under the job's output directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BuiltArtifact {
     /// Absolute path (inside `dirs.output`).
     pub path: PathBuf,
@@ -53,7 +53,7 @@ pub struct BuiltArtifact {
 }
 
 /// How long one step of a build took (`install`, `squashfs`, `iso`, …), for the manifest.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepTiming {
     /// The step's name.
     pub step: String,
@@ -62,7 +62,7 @@ pub struct StepTiming {
 }
 
 /// What a build produced and what the manifest says about it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildReport {
     /// The files to stage.
     pub artifacts: Vec<BuiltArtifact>,

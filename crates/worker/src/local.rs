@@ -136,6 +136,7 @@ pub async fn run(
                 cache_dir,
                 ..crate::siderepo::SideRepoSettings::from_config(&opts.config)
             },
+            staging: opts.config.staging.clone(),
         },
     };
 

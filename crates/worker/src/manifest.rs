@@ -38,6 +38,13 @@ pub struct Manifest {
     pub builder: BuilderInfo,
     /// The host of the worker that built and staged them.
     pub worker_host: String,
+    /// When staging started (UTC, RFC 3339).
+    #[serde(default)]
+    pub staged_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where the files were staged, credentials removed (`ftp://host/pub/<job-id>/`,
+    /// `file:///srv/staging/<job-id>/`).
+    #[serde(default)]
+    pub location: Option<String>,
     /// The `SOURCE_DATE_EPOCH` the images were built with, when the builder used one:
     /// building the same spec from the same packages with it gives the same bytes.
     pub source_date_epoch: Option<i64>,
@@ -115,6 +122,9 @@ pub struct ManifestArtifact {
     pub volume_id: Option<String>,
     /// Whether the image boots (El Torito), for ISOs.
     pub bootable: Option<bool>,
+    /// Where users can download it, when the staging target has a public URL.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// The Koji builds a spec named.
@@ -161,7 +171,7 @@ impl Timing {
 
 /// What the pipeline knows about a job that the builder does not: fills the manifest in
 /// together with the [`BuildReport`] and the staged files' sizes and checksums.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManifestInput {
     /// The job.
     pub job_id: JobId,
@@ -197,6 +207,7 @@ impl Manifest {
                 sha256: s.sha256.clone(),
                 volume_id: b.volume_id.clone(),
                 bootable: b.bootable,
+                url: s.url.clone(),
             })
             .collect();
         let mut timings = Vec::new();
@@ -225,6 +236,10 @@ impl Manifest {
                     .or_else(|| input.builder_version.clone()),
             },
             worker_host: input.worker_host.clone(),
+            staged_at: chrono::Duration::from_std(stage_time)
+                .ok()
+                .map(|d| chrono::Utc::now() - d),
+            location: None,
             source_date_epoch: report.source_date_epoch,
             timings,
         }
@@ -255,6 +270,7 @@ mod tests {
             staging: Staging::File {
                 path: "/srv/staging".into(),
             },
+            staging_layout: Default::default(),
             email: "qa@example.org".into(),
             koji: KojiBuilds {
                 nvrs: vec!["bash-5.2-1.fc40".into()],

@@ -28,6 +28,8 @@ pub struct DaemonConfig {
     pub monitor: MonitorConfig,
     /// Mail settings; present only on the host that sends mail.
     pub smtp: Option<SmtpConfig>,
+    /// Staging credentials, transfer settings and public URLs.
+    pub staging: super::StagingConfig,
 }
 
 /// Brokers: the default one holds job records, logs and notifications; an arch may keep its

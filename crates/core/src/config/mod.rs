@@ -11,6 +11,7 @@ mod deploy;
 pub mod duration;
 mod error;
 mod source;
+mod staging;
 
 pub use client::ClientConfig;
 pub use daemon::{
@@ -19,3 +20,4 @@ pub use daemon::{
 };
 pub use error::ConfigError;
 pub use source::{ConfigSource, load_client, load_daemon, resolve_path};
+pub use staging::{PublicUrl, StagingConfig};

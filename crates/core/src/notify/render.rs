@@ -68,9 +68,16 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-/// The Message-ID of `kind` for `job`.
+/// The Message-ID of `kind` for `job`: `<JOB-ID.KIND@fbs>`; a job that ends again after a
+/// retry (attempt 2 and later) gets `<JOB-ID.finished.ATTEMPT@fbs>`, so the new result is
+/// mailed too while a resend of the same result is still recognisably the same mail.
 pub fn message_id(job: &JobRecord, kind: MailKind) -> String {
-    format!("<{}.{}@fbs>", job.id, kind.as_str())
+    match kind {
+        MailKind::Finished if job.attempt > 1 => {
+            format!("<{}.{}.{}@fbs>", job.id, kind.as_str(), job.attempt)
+        }
+        _ => format!("<{}.{}@fbs>", job.id, kind.as_str()),
+    }
 }
 
 /// The "submitted" mail.

@@ -127,6 +127,12 @@ pub enum Outcome {
         /// The reason.
         error: String,
     },
+    /// Built, but staging failed: the artifacts stay in the job directory on the host that
+    /// built them (recorded as `artifacts_host`), for `fbs retry --stage-only`.
+    StagingFailed {
+        /// The reason.
+        error: String,
+    },
     /// Stopped because a user canceled it.
     Canceled,
 }
@@ -237,6 +243,11 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
 
     /// Queue a failed or canceled job again as a new attempt.
     async fn retry(&self, id: JobId) -> Result<JobRecord, QueueError>;
+
+    /// `fbs retry --stage-only`: take a job whose staging failed from `failed` back to
+    /// `staging` (a new attempt, `stage_only` set) and route it to the host queue of the
+    /// worker that keeps its artifacts, whose worker then only stages them.
+    async fn retry_stage(&self, id: JobId) -> Result<JobRecord, QueueError>;
 
     /// Delete finished records (and their stored logs) older than `before`; returns how many
     /// went.

@@ -47,7 +47,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at INTEGER NOT NULL,
     artifacts TEXT NOT NULL DEFAULT '[]',
     error TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    artifacts_host TEXT,
+    stage_only INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (queue, state, created_at);
 CREATE INDEX IF NOT EXISTS jobs_lease ON jobs (state, lease_expires);
@@ -62,7 +64,8 @@ CREATE TABLE IF NOT EXISTS workers (
 macro_rules! columns {
     () => {
         "id, queue, submission, state, attempt, lease_token, worker, worker_host, \
-         created_at, started_at, finished_at, updated_at, artifacts, error, cancel_requested"
+         created_at, started_at, finished_at, updated_at, artifacts, error, cancel_requested, \
+         artifacts_host, stage_only"
     };
 }
 
@@ -109,6 +112,7 @@ impl SqliteStore {
             .await
             .map_err(err)?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await.map_err(err)?;
+        migrate(&pool).await.map_err(err)?;
         Ok(SqliteStore {
             pool,
             label,
@@ -141,7 +145,7 @@ impl SqliteStore {
         .map_err(|e| self.err(e))?;
         sqlx::query(
             "UPDATE jobs SET state = 'queued', lease_token = NULL, lease_expires = NULL,
-                attempt = attempt + 1, updated_at = ?1, started_at = NULL
+                attempt = attempt + 1, updated_at = ?1, started_at = NULL, stage_only = 0
              WHERE state IN ('running','staging') AND lease_expires < ?1 AND attempt < ?2",
         )
         .bind(now)
@@ -231,12 +235,15 @@ impl JobStore for SqliteStore {
         let now = now_ms();
         let expires = now + duration_ms(self.settings.expiry);
         let row = sqlx::query(concat!(
-            "UPDATE jobs SET state = 'running', lease_token = ?1, lease_expires = ?2,
+            "UPDATE jobs SET state = CASE WHEN state = 'queued' THEN 'running' ELSE state END,
+                lease_token = ?1, lease_expires = ?2,
                 worker = ?3, worker_host = ?4, started_at = ?5, updated_at = ?5
-             WHERE id = (SELECT id FROM jobs WHERE state = 'queued'
-                         AND queue IN (SELECT value FROM json_each(?6))
+             WHERE id = (SELECT id FROM jobs
+                         WHERE (state = 'queued' AND queue IN (SELECT value FROM json_each(?6)))
+                            OR (state = 'staging' AND stage_only = 1 AND lease_token IS NULL
+                                AND 'fbs:host:' || artifacts_host IN (SELECT value FROM json_each(?6)))
                          ORDER BY created_at, id LIMIT 1)
-               AND state = 'queued'
+               AND (state = 'queued' OR (state = 'staging' AND lease_token IS NULL))
              RETURNING ",
             columns!()
         ))
@@ -301,9 +308,12 @@ impl JobStore for SqliteStore {
     }
 
     async fn finish(&self, lease: &Lease, outcome: Outcome) -> Result<JobRecord, QueueError> {
+        let keep = matches!(outcome, Outcome::StagingFailed { .. });
         let (state, artifacts, error) = match outcome {
             Outcome::Succeeded { artifacts } => (JobState::Succeeded, artifacts, None),
-            Outcome::Failed { error } => (JobState::Failed, Vec::new(), Some(error)),
+            Outcome::Failed { error } | Outcome::StagingFailed { error } => {
+                (JobState::Failed, Vec::new(), Some(error))
+            }
             Outcome::Canceled => (
                 JobState::Canceled,
                 Vec::new(),
@@ -317,7 +327,8 @@ impl JobStore for SqliteStore {
         let now = now_ms();
         let done = sqlx::query(
             "UPDATE jobs SET state = ?1, artifacts = ?2, error = ?3, lease_token = NULL,
-                lease_expires = NULL, finished_at = ?4, updated_at = ?4
+                lease_expires = NULL, finished_at = ?4, updated_at = ?4, stage_only = 0,
+                artifacts_host = CASE WHEN ?7 THEN worker_host ELSE NULL END
              WHERE id = ?5 AND lease_token = ?6 AND state IN ('running','staging')",
         )
         .bind(state.as_str())
@@ -326,6 +337,7 @@ impl JobStore for SqliteStore {
         .bind(now)
         .bind(lease.id().to_string())
         .bind(&lease.token)
+        .bind(keep)
         .execute(&self.pool)
         .await
         .map_err(|e| self.err(e))?;
@@ -358,8 +370,8 @@ impl JobStore for SqliteStore {
         let now = now_ms();
         let queued = sqlx::query(
             "UPDATE jobs SET state = 'canceled', error = 'canceled before it started',
-                finished_at = ?1, updated_at = ?1
-             WHERE id = ?2 AND state = 'queued'",
+                finished_at = ?1, updated_at = ?1, stage_only = 0
+             WHERE id = ?2 AND (state = 'queued' OR (state = 'staging' AND lease_token IS NULL))",
         )
         .bind(now)
         .bind(id.to_string())
@@ -389,7 +401,8 @@ impl JobStore for SqliteStore {
         let done = sqlx::query(
             "UPDATE jobs SET state = 'queued', attempt = attempt + 1, error = NULL,
                 artifacts = '[]', cancel_requested = 0, started_at = NULL, finished_at = NULL,
-                worker = NULL, worker_host = NULL, updated_at = ?1
+                worker = NULL, worker_host = NULL, updated_at = ?1, artifacts_host = NULL,
+                stage_only = 0
              WHERE id = ?2 AND state IN ('failed','canceled')",
         )
         .bind(now_ms())
@@ -403,6 +416,32 @@ impl JobStore for SqliteStore {
                 id,
                 state: rec.state,
                 message: "only failed or canceled jobs can be retried".into(),
+            });
+        }
+        self.wake.notify_waiters();
+        Ok(rec)
+    }
+
+    async fn retry_stage(&self, id: JobId) -> Result<JobRecord, QueueError> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'staging', attempt = attempt + 1, stage_only = 1,
+                error = NULL, cancel_requested = 0, started_at = NULL, finished_at = NULL,
+                lease_token = NULL, lease_expires = NULL, updated_at = ?1
+             WHERE id = ?2 AND state = 'failed' AND artifacts_host IS NOT NULL",
+        )
+        .bind(now_ms())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.err(e))?;
+        let rec = self.must_get(id).await?;
+        if done.rows_affected() == 0 {
+            return Err(QueueError::WrongState {
+                id,
+                state: rec.state,
+                message: "only a job whose staging failed can be staged again (its artifacts \
+                          are kept by the worker that built it); use `fbs retry` to rebuild"
+                    .into(),
             });
         }
         self.wake.notify_waiters();
@@ -457,6 +496,30 @@ impl JobStore for SqliteStore {
     }
 }
 
+/// Columns added after the first release, added to an older database on open.
+const ADDED_COLUMNS: [(&str, &str); 2] = [
+    ("artifacts_host", "ALTER TABLE jobs ADD COLUMN artifacts_host TEXT"),
+    (
+        "stage_only",
+        "ALTER TABLE jobs ADD COLUMN stage_only INTEGER NOT NULL DEFAULT 0",
+    ),
+];
+
+async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let have: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info('jobs')")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    for (column, alter) in ADDED_COLUMNS {
+        if !have.iter().any(|c| c == column) {
+            sqlx::query(alter).execute(pool).await?;
+        }
+    }
+    Ok(())
+}
+
 fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
@@ -501,5 +564,7 @@ fn decode(row: &SqliteRow) -> Result<JobRecord, QueueError> {
         artifacts,
         error: row.get("error"),
         cancel_requested: row.get::<i64, _>("cancel_requested") != 0,
+        artifacts_host: row.get("artifacts_host"),
+        stage_only: row.get::<i64, _>("stage_only") != 0,
     })
 }

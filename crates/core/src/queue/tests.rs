@@ -14,6 +14,7 @@ pub(crate) fn live_spec(arch: Arch, release: &str) -> BuildSpec {
         staging: Staging::File {
             path: PathBuf::from("/tmp/fbs-staging"),
         },
+        staging_layout: Default::default(),
         email: "qa@example.org".into(),
         koji: KojiBuilds::default(),
         builder: BuilderChoice::Native,

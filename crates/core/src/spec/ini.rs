@@ -195,6 +195,11 @@ impl<'a> Reader<'a> {
             Some(_) => self.parse(val, |t| v::builder(t, Some(ty))),
             None => Some(Default::default()),
         };
+        let val = self.lookup(s, "staging_layout");
+        let staging_layout = match val {
+            Some(_) => self.parse(val, v::staging_layout),
+            None => Some(Default::default()),
+        };
         let val = self.lookup(s, "source_date_epoch");
         let source_date_epoch = match val {
             Some(_) => self
@@ -216,6 +221,7 @@ impl<'a> Reader<'a> {
             arch: arch?,
             release: release?,
             staging: staging?,
+            staging_layout: staging_layout?,
             email: email?,
             koji,
             builder: builder?,

@@ -14,6 +14,7 @@
 //! arch = "x86_64"                    # i686 (i386) | x86_64 | aarch64 | ppc64le | s390x
 //! release = "17"                     # a string or an integer
 //! staging = "file:///srv/staging"    # file:///path | ftp://… | ftps://… | a bare FTP host
+//! staging_layout = "job"             # optional: job (<staging>/<job-id>/…) | flat (old names)
 //! email = "qa@example.org"
 //! builder = "auto"                   # optional: auto | native | lorax | pungi | kiwi | …
 //! source_date_epoch = 1700000000     # optional
@@ -50,6 +51,8 @@
 //! releasever = "17"                  # default the release
 //! kickstart = "fedora-live.ks"       # required
 //! ```
+//!
+//! In FBS INI, `staging_layout = job | flat` may stand in `[DEFAULT]` or the type's section.
 //!
 //! Unknown keys are errors in TOML. In FBS INI they are warnings, and the old directory keys
 //! (outdir, workdir, tmpdir, destdir, cachedir, logfile) are read and ignored with one warning:

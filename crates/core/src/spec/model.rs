@@ -166,6 +166,41 @@ impl Staging {
     }
 }
 
+/// How staged files are named.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StagingLayout {
+    /// `<staging>/<job-id>/` holding the artifacts under their own names, `manifest.json`,
+    /// `CHECKSUM` and `build.log`.
+    #[default]
+    Job,
+    /// The 2012 service's flat naming, for users who script against it: every artifact as
+    /// `<stem>-<arch>-<UTC timestamp>.<ext>` directly in `<staging>/`, beside
+    /// `<job-id>.manifest.json`, `<job-id>.CHECKSUM` and `<job-id>.build.log`.
+    Flat,
+}
+
+impl StagingLayout {
+    /// The name used in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StagingLayout::Job => "job",
+            StagingLayout::Flat => "flat",
+        }
+    }
+}
+
+impl FromStr for StagingLayout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "job" => Ok(StagingLayout::Job),
+            "flat" => Ok(StagingLayout::Flat),
+            _ => Err(format!("`{s}` is not one of job, flat")),
+        }
+    }
+}
+
 /// Builds from Koji whose packages go into the job's side repo.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KojiBuilds {
@@ -354,6 +389,9 @@ pub struct BuildSpec {
     pub release: String,
     /// Where the results go.
     pub staging: Staging,
+    /// How the staged files are named (default: one directory per job).
+    #[serde(default)]
+    pub staging_layout: StagingLayout,
     /// Who gets the mails.
     pub email: String,
     /// Koji builds for the side repo.

@@ -167,6 +167,10 @@ impl Reader<'_> {
         let release = self.check(release, top, "release", v::release);
         let staging = self.get(raw.staging, top, "staging", true);
         let staging = self.check(staging, top, "staging", v::staging);
+        let staging_layout = match self.get(raw.staging_layout, top, "staging_layout", false) {
+            Some(l) => self.check(Some(l), top, "staging_layout", v::staging_layout),
+            None => Some(Default::default()),
+        };
         let email = self.get(raw.email, top, "email", true);
         let email = self.check(email, top, "email", v::email);
         let builder = match self.get(raw.builder, top, "builder", false) {
@@ -208,6 +212,7 @@ impl Reader<'_> {
             arch: arch?,
             release: release?,
             staging: staging?,
+            staging_layout: staging_layout?,
             email: email?,
             koji: koji.unwrap_or(Some(KojiBuilds::default()))?,
             builder: builder?,

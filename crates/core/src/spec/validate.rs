@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use super::model::{BuilderChoice, DvdStage, ImageType, KickstartSource, Staging};
+use super::model::{BuilderChoice, DvdStage, ImageType, KickstartSource, Staging, StagingLayout};
 
 /// The longest live label: the ISO volume id is made from it and holds 32 characters.
 pub(super) const MAX_LABEL: usize = 32;
@@ -102,6 +102,12 @@ pub(super) fn staging(s: &str) -> Result<Staging, String> {
             "scheme `{other}` is not file, ftp or ftps ({FORMS})"
         )),
     }
+}
+
+/// `job` (one directory per job, the default) or `flat` (the 2012 service's file names).
+pub(super) fn staging_layout(s: &str) -> Result<StagingLayout, String> {
+    s.parse()
+        .map_err(|_| format!("{} is not one of job, flat", quote(s)))
 }
 
 /// `host` or `host:port` → `ftp://host[:port]/pub/`.

@@ -140,6 +140,7 @@ pub async fn run(
             extra_log: None,
             notifier: None,
             side_repos: crate::siderepo::SideRepoSettings::from_config(&config),
+            staging: config.staging.clone(),
         },
     };
     tracing::info!(worker = %identity.name, broker = %store.label(),

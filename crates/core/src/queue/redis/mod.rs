@@ -28,6 +28,7 @@
 //!
 //! Keys carry an optional prefix so tests share one server.
 
+mod events;
 mod logs;
 mod record;
 mod registry;
@@ -45,6 +46,7 @@ use super::{LeaseSettings, QueueError};
 use crate::config::{BrokerConfig, redact_url};
 use crate::job::{JobId, QueueName};
 
+pub use events::EventEntry;
 pub use logs::{LogEntry, RedisLogSink};
 
 /// Options beyond the broker URLs and lease timers.

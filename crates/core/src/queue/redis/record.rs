@@ -105,5 +105,7 @@ pub(super) fn decode(
         artifacts,
         error: opt("error"),
         cancel_requested: h.get("cancel_requested").is_some_and(|v| v == "1"),
+        artifacts_host: opt("artifacts_host"),
+        stage_only: h.get("stage_only").is_some_and(|v| v == "1"),
     }))
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::transport::{Consumer, ConsumerSettings};
 use super::{RedisStore, record, scripts};
-use crate::job::{JobId, JobRecord, JobState, QueueName};
+use crate::job::{EventKind, JobId, JobRecord, JobState, NotifyEvent, QueueName};
 use crate::queue::{
     CancelResult, JobFilter, JobStore, Lease, LeaseStatus, Outcome, QueueError, StoredLog,
     WorkerIdentity, WorkerInfo,
@@ -71,6 +71,7 @@ impl RedisStore {
             let r: String = scripts::recover()
                 .key(self.job_key(id))
                 .key(self.leases_key())
+                .key(self.notify_key())
                 .arg(now)
                 .arg(self.inner.settings.max_attempts)
                 .arg(&raw)
@@ -148,18 +149,21 @@ impl RedisStore {
         state: &str,
         artifacts: &str,
         error: &str,
+        keep: bool,
     ) -> Result<bool, QueueError> {
         let mut retried = false;
         for attempt in 0u64.. {
             let r: Result<i64, redis::RedisError> = scripts::fenced_set()
                 .key(self.job_key(lease.id()))
                 .key(self.leases_key())
+                .key(self.notify_key())
                 .arg(now_ms())
                 .arg(&lease.token)
                 .arg(lease.id().to_string())
                 .arg(state)
                 .arg(artifacts)
                 .arg(error)
+                .arg(if keep { "1" } else { "0" })
                 .invoke_async(&mut self.conn())
                 .await;
             match r {
@@ -210,6 +214,13 @@ impl JobStore for RedisStore {
             .arg(self.jobs_key())
             .arg(record.created_at.timestamp_millis())
             .arg(record.id.to_string())
+            .ignore()
+            .add_command(self.event_command(&NotifyEvent {
+                job_id: record.id,
+                kind: EventKind::Submitted,
+                attempt: record.attempt,
+                at: record.created_at,
+            }))
             .ignore()
             .query_async::<()>(&mut self.conn())
             .await
@@ -267,6 +278,7 @@ impl JobStore for RedisStore {
             let r: Result<String, _> = scripts::claim()
                 .key(self.job_key(d.id))
                 .key(self.leases_key())
+                .key(self.notify_key())
                 .arg(now)
                 .arg(now + ms(self.inner.settings.expiry))
                 .arg(&token)
@@ -320,7 +332,7 @@ impl JobStore for RedisStore {
     }
 
     async fn set_staging(&self, lease: &Lease) -> Result<(), QueueError> {
-        if self.fenced(lease, "staging", "", "").await? {
+        if self.fenced(lease, "staging", "", "", false).await? {
             Ok(())
         } else {
             Err(QueueError::LeaseLost(lease.id()))
@@ -328,9 +340,12 @@ impl JobStore for RedisStore {
     }
 
     async fn finish(&self, lease: &Lease, outcome: Outcome) -> Result<JobRecord, QueueError> {
+        let keep = matches!(outcome, Outcome::StagingFailed { .. });
         let (state, artifacts, error) = match outcome {
             Outcome::Succeeded { artifacts } => (JobState::Succeeded, artifacts, String::new()),
-            Outcome::Failed { error } => (JobState::Failed, Vec::new(), error),
+            Outcome::Failed { error } | Outcome::StagingFailed { error } => {
+                (JobState::Failed, Vec::new(), error)
+            }
             Outcome::Canceled => (
                 JobState::Canceled,
                 Vec::new(),
@@ -341,7 +356,9 @@ impl JobStore for RedisStore {
             id: lease.id().to_string(),
             message: e.to_string(),
         })?;
-        let ok = self.fenced(lease, state.as_str(), &artifacts, &error).await;
+        let ok = self
+            .fenced(lease, state.as_str(), &artifacts, &error, keep)
+            .await;
         self.inner.inbox.done(lease.id());
         if !ok? {
             return Err(QueueError::LeaseLost(lease.id()));
@@ -350,7 +367,7 @@ impl JobStore for RedisStore {
     }
 
     async fn release(&self, lease: &Lease) -> Result<(), QueueError> {
-        let ok = self.fenced(lease, "queued", "", "").await;
+        let ok = self.fenced(lease, "queued", "", "", false).await;
         self.inner.inbox.done(lease.id());
         if !ok? {
             return Err(QueueError::LeaseLost(lease.id()));
@@ -361,7 +378,10 @@ impl JobStore for RedisStore {
     async fn cancel(&self, id: JobId) -> Result<CancelResult, QueueError> {
         let r: String = scripts::cancel()
             .key(self.job_key(id))
+            .key(self.leases_key())
+            .key(self.notify_key())
             .arg(now_ms())
+            .arg(id.to_string())
             .invoke_async(&mut self.conn())
             .await
             .map_err(|e| self.err(e))?;
@@ -399,6 +419,38 @@ impl JobStore for RedisStore {
                     message: m,
                 })?,
                 message: "only failed or canceled jobs can be retried".into(),
+            }),
+        }
+    }
+
+    async fn retry_stage(&self, id: JobId) -> Result<JobRecord, QueueError> {
+        let r: String = scripts::retry_stage()
+            .key(self.job_key(id))
+            .arg(now_ms())
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(|e| self.err(e))?;
+        let Some(why) = r.strip_prefix('!') else {
+            let rec = self.must_get(id).await?;
+            self.push_job(&QueueName::host(&r), id).await?;
+            return Ok(rec);
+        };
+        match why {
+            "gone" => Err(QueueError::NotFound(id)),
+            "rebuild" => Err(QueueError::WrongState {
+                id,
+                state: JobState::Failed,
+                message: "its staging did not fail, so no worker keeps artifacts to stage; \
+                          use `fbs retry` to rebuild"
+                    .into(),
+            }),
+            other => Err(QueueError::WrongState {
+                id,
+                state: other.parse().map_err(|m| QueueError::Corrupt {
+                    id: id.to_string(),
+                    message: m,
+                })?,
+                message: "only a failed job can be staged again".into(),
             }),
         }
     }

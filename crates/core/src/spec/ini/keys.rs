@@ -8,7 +8,13 @@ use crate::spec::model::ImageType;
 /// Keys read from `[DEFAULT]` only.
 const DEFAULT_KEYS: [&str; 5] = ["type", "arch", "release", "staging", "email"];
 /// Keys every image type reads from its section (inheriting `[DEFAULT]`).
-const COMMON_KEYS: [&str; 4] = ["nvr", "bid", "builder", "source_date_epoch"];
+const COMMON_KEYS: [&str; 5] = [
+    "nvr",
+    "bid",
+    "builder",
+    "source_date_epoch",
+    "staging_layout",
+];
 /// The old tool's directory keys: read, never used (each job works in its own directory).
 const PATH_KEYS: [&str; 6] = [
     "outdir", "workdir", "tmpdir", "destdir", "cachedir", "logfile",

@@ -19,6 +19,7 @@ pub(super) struct RawSpec {
     pub arch: Option<S<String>>,
     pub release: Option<S<Text>>,
     pub staging: Option<S<String>>,
+    pub staging_layout: Option<S<String>>,
     pub email: Option<S<String>>,
     pub builder: Option<S<String>>,
     pub source_date_epoch: Option<S<i64>>,

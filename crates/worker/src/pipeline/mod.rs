@@ -1,6 +1,12 @@
 //! The build pipeline for one leased job: prepare → build → stage → notify, in the job's own
 //! directory, with the lease renewed in the background. Every stage writes to the job log;
 //! a stage failure ends the job `failed` with a reason naming the stage.
+//!
+//! When staging fails the built artifacts stay in the job directory (`output/` and the stage
+//! plan) and the record names this host, so `fbs retry --stage-only` can stage them again
+//! here (see `stages.rs`); the job directory goes only when garbage collection takes it.
+
+mod stages;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,12 +16,12 @@ use async_trait::async_trait;
 use fbs_core::job::JobRecord;
 use fbs_core::joblog::{FileSink, MemorySink, SharedSink, Tee};
 use fbs_core::queue::{JobStore, Lease, LeaseStatus, Outcome, QueueError};
+use fbs_core::config::StagingConfig;
 use fbs_core::spec::{BuilderChoice, ImageType};
 use tokio_util::sync::CancellationToken;
 
-use crate::builder::{BuildContext, BuildError, Builder};
+use crate::builder::{BuildError, Builder};
 use crate::dirs::JobDirs;
-use crate::stage;
 
 /// A failure of one stage, in words a person can act on.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +72,8 @@ pub struct Pipeline {
     pub notifier: Option<Arc<dyn Notifier>>,
     /// How side repos of Koji builds are made (hub, download cache).
     pub side_repos: crate::siderepo::SideRepoSettings,
+    /// Staging credentials, transfer settings and public URLs.
+    pub staging: StagingConfig,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -117,7 +125,12 @@ impl Pipeline {
     ) -> Result<Option<JobRecord>, QueueError> {
         let job = lease.record.clone();
         let dirs = JobDirs::new(&self.work_dir, job.id);
-        let created = dirs.create();
+        // A stage-only retry reuses what the earlier attempt left; a build starts clean.
+        let created = if job.stage_only {
+            std::fs::create_dir_all(&dirs.root).map(|()| Vec::new())
+        } else {
+            dirs.create()
+        };
         let mut sinks: Vec<SharedSink> = Vec::new();
         if created.is_ok() {
             match FileSink::open(&dirs.log) {
@@ -159,6 +172,10 @@ impl Pipeline {
                 stage: "prepare",
                 message: format!("cannot create {}: {e}", dirs.root.display()),
             }),
+            Ok(_) if job.stage_only => {
+                self.stage_only(&lease, &dirs, log.clone(), cancel.clone())
+                    .await
+            }
             Ok(_) => {
                 self.stages(&lease, &dirs, log.clone(), cancel.clone())
                     .await
@@ -179,11 +196,24 @@ impl Pipeline {
             }
             (Some(Interrupt::Canceled), _) => Some(Outcome::Canceled),
             (_, Ok(artifacts)) => Some(Outcome::Succeeded { artifacts }),
+            (_, Err(e)) if e.stage == "stage" && dirs.root.join(crate::stage::PLAN_FILE).exists() => {
+                let host = self.host(&lease);
+                Some(Outcome::StagingFailed {
+                    error: format!(
+                        "{e}; the built artifacts are kept on {host} ({}): \
+                         `fbs retry --stage-only {}` stages them again there",
+                        dirs.output.display(),
+                        job.id
+                    ),
+                })
+            }
             (_, Err(e)) => Some(Outcome::Failed {
                 error: e.to_string(),
             }),
         };
-        if let Err(e) = crate::dirs::remove_tree(&dirs.work) {
+        if dirs.work.exists()
+            && let Err(e) = crate::dirs::remove_tree(&dirs.work)
+        {
             tracing::warn!(job = %job.id, error = %e, "cannot clean the work directory");
         }
         let Some(outcome) = outcome else {
@@ -194,7 +224,9 @@ impl Pipeline {
         };
         match &outcome {
             Outcome::Succeeded { .. } => log.fbs("job succeeded"),
-            Outcome::Failed { error } => log.fbs(&format!("job failed: {error}")),
+            Outcome::Failed { error } | Outcome::StagingFailed { error } => {
+                log.fbs(&format!("job failed: {error}"))
+            }
             Outcome::Canceled => log.fbs("job canceled"),
         }
         if let Some(s) = &stored {
@@ -217,120 +249,6 @@ impl Pipeline {
             }
             Err(e) => Err(e),
         }
-    }
-
-    async fn stages(
-        &self,
-        lease: &Lease,
-        dirs: &JobDirs,
-        log: SharedSink,
-        cancel: CancellationToken,
-    ) -> Result<Vec<fbs_core::job::Artifact>, StageError> {
-        let mut job = lease.record.clone();
-        let prepare_started = std::time::Instant::now();
-        log.fbs("== prepare");
-        if let Some(ks) = &job.kickstart {
-            let p = dirs.input.join("job.ks");
-            std::fs::write(&p, ks).map_err(|e| StageError {
-                stage: "prepare",
-                message: format!("cannot write {}: {e}", p.display()),
-            })?;
-        }
-        let builder = self
-            .select(job.spec.builder, job.spec.image_type())
-            .map_err(|e| StageError {
-                stage: "prepare",
-                message: e.to_string(),
-            })?;
-        let side_repo =
-            crate::siderepo::step::prepare(&self.side_repos, &mut job, dirs, &log, &cancel)
-                .await
-                .map_err(|message| StageError {
-                    stage: "prepare",
-                    message,
-                })?;
-
-        let prepare_time = prepare_started.elapsed();
-        let build_started = std::time::Instant::now();
-        log.fbs(&format!("== build with {}", builder.name()));
-        let ctx = BuildContext {
-            job: job.clone(),
-            dirs: dirs.clone(),
-            log: log.clone(),
-            cancel: cancel.clone(),
-            side_repo,
-        };
-        let built = match tokio::time::timeout(self.job_timeout, builder.build(&ctx)).await {
-            Err(_) => {
-                cancel.cancel();
-                return Err(StageError {
-                    stage: "build",
-                    message: format!(
-                        "timed out after {}",
-                        humantime::format_duration(self.job_timeout)
-                    ),
-                });
-            }
-            Ok(r) => r.map_err(|e| StageError {
-                stage: "build",
-                message: e.to_string(),
-            })?,
-        };
-        if cancel.is_cancelled() {
-            return Err(StageError {
-                stage: "build",
-                message: "interrupted".into(),
-            });
-        }
-        let build_time = build_started.elapsed();
-
-        log.fbs("== stage");
-        self.store
-            .set_staging(lease)
-            .await
-            .map_err(|e| StageError {
-                stage: "stage",
-                message: e.to_string(),
-            })?;
-        let builder_version = match built.builder_version {
-            Some(_) => None,
-            None => builder.version().await,
-        };
-        let input = crate::manifest::ManifestInput {
-            job_id: job.id,
-            spec: job.spec.clone(),
-            builder: builder.name().to_owned(),
-            builder_version,
-            worker_host: job
-                .worker_host
-                .clone()
-                .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned()),
-            timings: vec![
-                crate::manifest::Timing::new("prepare", prepare_time),
-                crate::manifest::Timing::new("build", build_time),
-            ],
-        };
-        let target = job.spec.staging.clone();
-        let log_path = dirs.log.clone();
-        let staged = tokio::task::spawn_blocking(move || {
-            stage::stage_with_manifest(&target, &input, &built, &log_path).map(|(s, _)| s)
-        })
-        .await
-        .map_err(|e| StageError {
-            stage: "stage",
-            message: e.to_string(),
-        })?
-        .map_err(|e| StageError {
-            stage: "stage",
-            message: e.to_string(),
-        })?;
-        for a in &staged {
-            log.fbs(&format!(
-                "staged {} ({} bytes, sha256 {})",
-                a.path, a.size, a.sha256
-            ));
-        }
-        Ok(staged)
     }
 }
 
