@@ -87,8 +87,26 @@ pub enum FleetCommand {
     Retry {
         /// The job id.
         job: String,
+        /// Only stage again the artifacts a job whose staging failed left on its worker
+        /// (routed to that worker's host); no rebuild.
+        #[arg(long)]
+        stage_only: bool,
         #[command(flatten)]
         conn: ClientArgs,
+    },
+    /// Run the notifier: mail the submitted/finished events of the fleet's jobs (needs the
+    /// [smtp] section; the only role besides the master's monitor that holds it).
+    #[command(after_help = fbs_core::exit::HELP)]
+    Notify {
+        /// The daemon config (TOML, or a deploy.conf); default FBS_CONFIG, else /etc/fbs/fbs.toml.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The default broker; overrides FBS_BROKER and the config.
+        #[arg(long, value_name = "URL")]
+        broker: Option<String>,
+        /// Take over events another notifier left unacknowledged this long (e.g. 10m).
+        #[arg(long, value_name = "DURATION", value_parser = fbs_core::config::duration::parse)]
+        claim_idle: Option<std::time::Duration>,
     },
     /// List the workers alive now.
     Workers {
@@ -131,6 +149,11 @@ async fn dispatch(command: FleetCommand) -> u8 {
             config,
             broker,
         } => return worker(queues, *concurrency, config.clone(), broker.clone()).await,
+        FleetCommand::Notify {
+            config,
+            broker,
+            claim_idle,
+        } => return notify(config.clone(), broker.clone(), *claim_idle).await,
         FleetCommand::Submit { conn, .. }
         | FleetCommand::Jobs { conn, .. }
         | FleetCommand::Status { conn, .. }
@@ -145,6 +168,7 @@ async fn dispatch(command: FleetCommand) -> u8 {
     };
     match command {
         FleetCommand::Worker { .. } => exit::SUCCESS,
+        FleetCommand::Notify { .. } => exit::SUCCESS,
         FleetCommand::Submit { spec, watch, .. } => c::submit::run(&fleet, &spec, watch).await,
         FleetCommand::Jobs {
             state,
@@ -155,6 +179,11 @@ async fn dispatch(command: FleetCommand) -> u8 {
         } => c::jobs::run(&fleet, state, queue.as_deref(), limit, json).await,
         FleetCommand::Status { job, json, .. } => c::status::run(&fleet, &job, json).await,
         FleetCommand::Cancel { job, .. } => c::cancel::run(&fleet, &job).await,
+        FleetCommand::Retry {
+            job,
+            stage_only: true,
+            ..
+        } => c::retry::run_stage_only(&fleet, &job).await,
         FleetCommand::Retry { job, .. } => c::retry::run(&fleet, &job).await,
         FleetCommand::Workers { json, .. } => c::workers::run(&fleet, json).await,
         FleetCommand::Logs { job, follow, .. } => c::logs::run(&fleet, &job, follow).await,
@@ -190,6 +219,36 @@ async fn worker(
         Ok(()) => exit::SUCCESS,
         Err(e) => {
             eprintln!("fbs worker: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+async fn notify(
+    config: Option<PathBuf>,
+    broker: Option<String>,
+    claim_idle: Option<std::time::Duration>,
+) -> u8 {
+    let (mut cfg, _) = match fbs_core::config::load_daemon(config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("fbs: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    if let Some(b) = broker {
+        cfg.broker.default = Some(b);
+    }
+    let options = fbs_worker::notifier::NotifyOptions {
+        key_prefix: std::env::var(fbs_client::fleet::PREFIX_ENV).unwrap_or_default(),
+        handle_signals: true,
+        claim_idle,
+        ..Default::default()
+    };
+    match fbs_worker::notifier::run(cfg, options).await {
+        Ok(()) => exit::SUCCESS,
+        Err(e) => {
+            eprintln!("fbs notify: {e}");
             e.exit_code()
         }
     }

@@ -52,6 +52,8 @@ DNF_PACKAGES=(
 PIP_PACKAGES=(
   pykickstart                  # ksflatten, the oracle for kickstart flattening
   aiosmtpd                     # the SMTP server that stores test mail in a Maildir
+  pyftpdlib                    # the FTP staging server (scripts/testenv/ftpd.py)
+  pyopenssl                    # pyftpdlib's explicit FTPS (AUTH TLS)
   requests python-dateutil six defusedxml  # what the koji client library needs at run time
 )
 # PyPI packages installed without their dependencies: koji's requests-gssapi is only for
@@ -215,6 +217,57 @@ start_smtp() {
   SMTP_PORT=$port
 }
 
+# A range of $1 consecutive free loopback ports (the FTP server's passive range).
+free_range() {
+  python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    base = random.randrange(40000, 60000 - n)
+    socks = []
+    try:
+        for p in range(base, base + n):
+            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in socks: s.close()
+    print(f"{base}-{base + n - 1}"); break
+else:
+    sys.exit("no free port range")
+PY
+}
+
+# One FTP server per test run (pyftpdlib, scripts/testenv/ftpd.py): a user account and
+# anonymous write, both rooted at $D/ftp/root, passive ports from a fixed range.
+start_ftp() {
+  local dir=$D/ftp pidf=$D/pids/ftp.pid port range
+  mkdir -p "$dir/root"
+  if [ ! -f "$dir/password" ]; then
+    python3 -c 'import secrets; print("ftp-" + secrets.token_hex(12))' > "$dir/password"
+    chmod 600 "$dir/password"
+  fi
+  FTP_USER=fbs-stager
+  FTP_PASSWORD=$(cat "$dir/password")
+  if [ -f "$pidf" ] && [ -d "/proc/$(cat "$pidf")" ] && [ -f "$dir/port" ]; then
+    FTP_PORT=$(cat "$dir/port"); return
+  fi
+  port=$(free_port)
+  range=$(free_range 10)
+  FBS_FTPD_PASSWORD=$FTP_PASSWORD setsid "$D/venv/bin/python" "$ROOT/scripts/testenv/ftpd.py" \
+    --port "$port" --root "$dir/root" --passive-ports "$range" --user "$FTP_USER" \
+    --log "$D/logs/ftp.log" </dev/null >>"$D/logs/ftp.log" 2>&1 &
+  echo $! > "$pidf"
+  for _ in $(seq 1 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
+    sleep 0.1
+  done
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null \
+    || { log "the FTP server did not start (see $D/logs/ftp.log)"; exit 3; }
+  echo "$port" > "$dir/port"
+  FTP_PORT=$port
+}
+
 write_env() {
   {
     echo "export FBS_TESTENV_DIR='$D'"
@@ -224,6 +277,11 @@ write_env() {
     echo "export FBS_TEST_REDIS_URL='redis://127.0.0.1:$REDIS_PORT/0'"
     echo "export FBS_TEST_SMTP_PORT='$SMTP_PORT'"
     echo "export FBS_TEST_MAILDIR='$D/smtp/Maildir'"
+    echo "export FBS_TEST_FTP_PORT='$FTP_PORT'"
+    echo "export FBS_TEST_FTP_ROOT='$D/ftp/root'"
+    echo "export FBS_TEST_FTP_USER='$FTP_USER'"
+    echo "export FBS_TEST_FTP_PASSWORD='$FTP_PASSWORD'"
+    echo "export FBS_TEST_FTPD='$ROOT/scripts/testenv/ftpd.py'"
   } > "$D/env"
 }
 
@@ -250,6 +308,7 @@ case "${1:-}" in
     "$ROOT/scripts/fixtures/make-koji.sh" "$D/koji-fixtures"
     start_redis
     start_smtp
+    start_ftp
     write_env
     log "ready: source $D/env"
     ;;

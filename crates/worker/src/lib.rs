@@ -1,5 +1,6 @@
 //! fbs-worker: the worker loop that leases jobs, the build pipeline (prepare → build → stage →
-//! notify) run in one directory per job, the `Builder` trait, and `fbs local`.
+//! notify) run in one directory per job, the `Builder` trait, `fbs local`, and `fbs notify`
+//! (the fleet's notifier run alone).
 
 pub mod builder;
 pub mod builders;
@@ -9,6 +10,7 @@ pub mod koji;
 pub mod local;
 pub mod mail;
 pub mod manifest;
+pub mod notifier;
 pub mod pipeline;
 pub mod script;
 pub mod siderepo;
