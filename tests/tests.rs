@@ -13,3 +13,4 @@ mod native;
 mod pipeline;
 mod runner;
 mod spec;
+mod staging;

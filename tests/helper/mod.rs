@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod fixtures;
+pub mod ftp;
 pub mod koji;
 pub mod mail;
 pub mod qemu;

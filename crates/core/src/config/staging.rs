@@ -117,7 +117,8 @@ impl StagingConfig {
             .iter()
             .filter_map(|p| {
                 let prefix = format!("{}/", p.prefix.trim_end_matches('/'));
-                loc.strip_prefix(&prefix).map(|rest| (prefix.len(), rest, p))
+                loc.strip_prefix(&prefix)
+                    .map(|rest| (prefix.len(), rest, p))
             })
             .max_by_key(|(len, _, _)| *len)
             .map(|(_, rest, p)| {

@@ -226,10 +226,7 @@ impl Notifier<'_> {
             // The job was retried since: its newer end is mailed by its own event.
             EventKind::Finished if !rec.state.is_final() || rec.attempt != event.attempt => None,
             EventKind::Finished => {
-                let tail = self
-                    .store
-                    .log_tail(rec.id, self.options.tail_lines)
-                    .await?;
+                let tail = self.store.log_tail(rec.id, self.options.tail_lines).await?;
                 Some(finished(&rec, self.links, &tail))
             }
         })

@@ -498,7 +498,10 @@ impl JobStore for SqliteStore {
 
 /// Columns added after the first release, added to an older database on open.
 const ADDED_COLUMNS: [(&str, &str); 2] = [
-    ("artifacts_host", "ALTER TABLE jobs ADD COLUMN artifacts_host TEXT"),
+    (
+        "artifacts_host",
+        "ALTER TABLE jobs ADD COLUMN artifacts_host TEXT",
+    ),
     (
         "stage_only",
         "ALTER TABLE jobs ADD COLUMN stage_only INTEGER NOT NULL DEFAULT 0",

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use fbs_core::config::StagingConfig;
 use fbs_core::job::JobRecord;
 use fbs_core::joblog::{FileSink, MemorySink, SharedSink, Tee};
 use fbs_core::queue::{JobStore, Lease, LeaseStatus, Outcome, QueueError};
@@ -196,7 +197,9 @@ impl Pipeline {
             }
             (Some(Interrupt::Canceled), _) => Some(Outcome::Canceled),
             (_, Ok(artifacts)) => Some(Outcome::Succeeded { artifacts }),
-            (_, Err(e)) if e.stage == "stage" && dirs.root.join(crate::stage::PLAN_FILE).exists() => {
+            (_, Err(e))
+                if e.stage == "stage" && dirs.root.join(crate::stage::PLAN_FILE).exists() =>
+            {
                 let host = self.host(&lease);
                 Some(Outcome::StagingFailed {
                     error: format!(

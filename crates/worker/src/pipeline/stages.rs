@@ -152,7 +152,10 @@ impl Pipeline {
                 a.path,
                 a.size,
                 a.sha256,
-                a.url.as_deref().map(|u| format!(" at {u}")).unwrap_or_default()
+                a.url
+                    .as_deref()
+                    .map(|u| format!(" at {u}"))
+                    .unwrap_or_default()
             ));
         }
         Ok(staged.artifacts)

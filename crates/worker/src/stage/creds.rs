@@ -253,7 +253,8 @@ mod tests {
 
     #[test]
     fn netrc_macros_and_unknown_hosts_are_skipped() {
-        let text = "macdef init\ncd /pub\nmachine h login evil\n\nmachine h login good password pw\n";
+        let text =
+            "macdef init\ncd /pub\nmachine h login evil\n\nmachine h login good password pw\n";
         let e = parse_netrc(text, "h").expect("entry");
         assert_eq!(e.login.as_deref(), Some("good"));
         assert!(parse_netrc(text, "nope").is_none());

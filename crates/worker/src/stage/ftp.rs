@@ -23,9 +23,9 @@ use std::time::Duration;
 
 use fbs_core::config::StagingConfig;
 use fbs_core::joblog::LogSink;
+use suppaftp::Mode;
 use suppaftp::tokio::{ImplAsyncFtpStream, TokioTlsStream};
 use suppaftp::types::{FileType, FtpError};
-use suppaftp::Mode;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -122,9 +122,11 @@ impl<T: TokioTlsStream + Send + 'static> Session<T> {
             .and_then(Result::ok)
             .unwrap_or_default();
         let has = |k: &str| feat.keys().any(|f| f.eq_ignore_ascii_case(k));
-        let rest = feat
-            .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("REST") && v.as_deref().is_some_and(|v| v.to_ascii_uppercase().contains("STREAM")));
+        let rest = feat.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("REST")
+                && v.as_deref()
+                    .is_some_and(|v| v.to_ascii_uppercase().contains("STREAM"))
+        });
         let mode = if has("EPSV") && !ctx.cfg.ftp_nat_workaround {
             Mode::ExtendedPassive
         } else {
@@ -157,6 +159,7 @@ impl<T: TokioTlsStream + Send + 'static> Session<T> {
         started: &mut HashSet<String>,
         ctx: &Ctx<'_>,
     ) -> Result<(), StageFailure> {
+        let u = &u.snapshot();
         let part = format!(".{}.part", u.name);
         let mut offset = 0u64;
         if self.rest && started.contains(&part) {
@@ -229,7 +232,7 @@ impl<T: TokioTlsStream + Send + 'static> Session<T> {
                     progress.advance(chunk.len() as u64, ctx.log);
                 }
             }
-            Source::File(path) => {
+            Source::File(path) | Source::Snapshot(path) => {
                 let io = |source| StageFailure::Io {
                     action: "read",
                     path: path.clone(),

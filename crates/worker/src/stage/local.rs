@@ -57,8 +57,8 @@ pub fn put_all(base: &Path, dir: &str, uploads: &[Upload]) -> Result<(), StageFa
 
 /// Write one file at `to` and flush it to disk.
 fn write_one(u: &Upload, to: &Path) -> Result<(), StageFailure> {
-    match &u.source {
-        Source::File(from) => {
+    match &u.snapshot().source {
+        Source::File(from) | Source::Snapshot(from) => {
             fs::copy(from, to).map_err(io_err("copy to", to))?;
         }
         Source::Bytes(data) => {
@@ -127,8 +127,14 @@ mod tests {
         fs::write(tmp.path().join("J/stale.iso"), b"old").expect("write");
         put_all(tmp.path(), "J", &uploads("second")).expect("stage again");
         let dir = tmp.path().join("J");
-        assert_eq!(fs::read_to_string(dir.join("a.iso")).expect("read"), "second");
-        assert!(!dir.join("stale.iso").exists(), "files of the old attempt stayed");
+        assert_eq!(
+            fs::read_to_string(dir.join("a.iso")).expect("read"),
+            "second"
+        );
+        assert!(
+            !dir.join("stale.iso").exists(),
+            "files of the old attempt stayed"
+        );
         let names: Vec<String> = fs::read_dir(tmp.path())
             .expect("ls")
             .filter_map(Result::ok)

@@ -97,8 +97,27 @@ pub(crate) struct Upload {
 pub(crate) enum Source {
     /// A file (an artifact).
     File(PathBuf),
-    /// Generated text (manifest, checksums) or a snapshot of the log.
+    /// Generated text (manifest, checksums).
     Bytes(Vec<u8>),
+    /// A file still growing (the job log): what it holds when its turn comes.
+    Snapshot(PathBuf),
+}
+
+impl Upload {
+    /// The upload with a [`Source::Snapshot`] read now (others unchanged).
+    pub(crate) fn snapshot(&self) -> Upload {
+        match &self.source {
+            Source::Snapshot(p) => {
+                let bytes = std::fs::read(p).unwrap_or_default();
+                Upload {
+                    name: self.name.clone(),
+                    size: bytes.len() as u64,
+                    source: Source::Bytes(bytes),
+                }
+            }
+            _ => self.clone(),
+        }
+    }
 }
 
 /// Everything staging needs to stage a build again: what the pipeline knew (spec, builder,
@@ -202,12 +221,14 @@ pub async fn stage(
     log.fbs(&format!("staging to {location}"));
     let mut manifest = Manifest::new(&plan.input, &plan.report, &artifacts, started.elapsed());
     manifest.location = Some(location.clone());
-    let sums = checksum_text(artifacts.iter().map(|a| (a.path.as_str(), a.sha256.as_str())));
-    let log_bytes = std::fs::read(log_file).unwrap_or_default();
+    let sums = checksum_text(
+        artifacts
+            .iter()
+            .map(|a| (a.path.as_str(), a.sha256.as_str())),
+    );
     for (name, bytes) in [
         (names.manifest.clone(), manifest.to_json().into_bytes()),
         (names.checksum.clone(), sums.into_bytes()),
-        (names.log.clone(), log_bytes),
     ] {
         uploads.push(Upload {
             name,
@@ -215,6 +236,12 @@ pub async fn stage(
             source: Source::Bytes(bytes),
         });
     }
+    // Last, with everything logged up to its turn (the transfers included).
+    uploads.push(Upload {
+        name: names.log.clone(),
+        size: 0,
+        source: Source::Snapshot(log_file.to_path_buf()),
+    });
     match target {
         Staging::File { path } => {
             let (base, dir) = (path.clone(), names.dir.clone());

@@ -132,7 +132,10 @@ mod tests {
             flat.artifact(Path::new("/o/Fedora-17-Live.iso")),
             "Fedora-17-Live-i686-20261123150405.iso"
         );
-        assert_eq!(flat.artifact(Path::new("/o/raw")), "raw-i686-20261123150405");
+        assert_eq!(
+            flat.artifact(Path::new("/o/raw")),
+            "raw-i686-20261123150405"
+        );
         assert_eq!(flat.rel(&flat.manifest), format!("{id}.manifest.json"));
         assert_eq!(
             checksum_text([("a.iso", "ab")]),

@@ -81,12 +81,18 @@ async fn stages_files_manifest_checksums_and_log_in_the_job_directory() {
     )
     .await
     .expect("stage");
-    let dest = tmp.path().join("staging").join(plan.input.job_id.to_string());
+    let dest = tmp
+        .path()
+        .join("staging")
+        .join(plan.input.job_id.to_string());
     let a = &staged.artifacts[0];
     assert_eq!((a.path.as_str(), a.size), ("live.iso", 9));
     let url = a.url.as_deref().expect("a public URL");
     assert!(url.starts_with("https://files.example.org/"), "{url}");
-    assert!(url.ends_with(&format!("/{}/live.iso", plan.input.job_id)), "{url}");
+    assert!(
+        url.ends_with(&format!("/{}/live.iso", plan.input.job_id)),
+        "{url}"
+    );
     let sums = fs::read_to_string(dest.join("CHECKSUM")).expect("read");
     assert_eq!(sums, format!("{}  live.iso\n", a.sha256));
     assert_eq!(fs::read(dest.join("build.log")).expect("log"), b"log\n");
@@ -109,7 +115,9 @@ async fn stages_files_manifest_checksums_and_log_in_the_job_directory() {
     .await
     .expect("stage again");
     assert_eq!(again.artifacts, staged.artifacts);
-    let entries = fs::read_dir(tmp.path().join("staging")).expect("ls").count();
+    let entries = fs::read_dir(tmp.path().join("staging"))
+        .expect("ls")
+        .count();
     assert_eq!(entries, 1);
 }
 

@@ -31,7 +31,7 @@ pub fn connector(cfg: &StagingConfig) -> Result<AsyncRustlsConnector, String> {
                 .with_no_client_auth()
         }
     };
-    Ok(AsyncRustlsConnector::from(tokio_rustls::TlsConnector::from(
-        Arc::new(config),
-    )))
+    Ok(AsyncRustlsConnector::from(
+        tokio_rustls::TlsConnector::from(Arc::new(config)),
+    ))
 }

@@ -140,5 +140,7 @@ async fn open(
     let ftp = ctx
         .bounded("start TLS (AUTH TLS)", ftp.into_secure(connector, host))
         .await?;
-    Ok(AnySession::Tls(Session::start(ftp, creds, path, ctx).await?))
+    Ok(AnySession::Tls(
+        Session::start(ftp, creds, path, ctx).await?,
+    ))
 }

@@ -99,7 +99,11 @@ impl RedisStore {
         pending: bool,
     ) -> Result<Vec<EventEntry>, QueueError> {
         let mut cmd = redis::cmd("XREADGROUP");
-        cmd.arg("GROUP").arg(group).arg(consumer).arg("COUNT").arg(count);
+        cmd.arg("GROUP")
+            .arg(group)
+            .arg(consumer)
+            .arg("COUNT")
+            .arg(count);
         if let Some(b) = block {
             cmd.arg("BLOCK")
                 .arg(u64::try_from(b.as_millis()).unwrap_or(u64::MAX).max(1));
