@@ -1,25 +1,19 @@
 //! Staging on real servers: a native live build staged by FTP through `fbs local` (files,
-//! manifest, `sha256sum -c`, both mails), an FTP server that is down when staging starts and
-//! comes back, and (in `staging/fleet.rs`) a staging failure redone with
+//! manifest, `sha256sum -c`, both mails); in `staging/inproc.rs` an FTP server that is down
+//! when staging starts and comes back, a transfer cut in the middle and resumed, and explicit
+//! FTPS; in `staging/fleet.rs` a staging failure redone with
 //! `fbs retry --stage-only` on the worker that kept the artifacts, and the fleet notifier
 //! riding out an SMTP outage. Every test ends by checking that no log it wrote holds the FTP
 //! password.
 
 mod fleet;
+mod inproc;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use fbs_core::config::StagingConfig;
-use fbs_core::job::{JobRecord, JobState};
-use fbs_core::queue::{JobStore, LeaseSettings, SqliteStore, WorkerIdentity};
-use fbs_core::spec::StagingLayout;
-use fbs_worker::{Pipeline, RunOptions, Worker};
-
-use crate::helper::ftp::{FtpServer, assert_no_secret, free_port, ftp};
+use crate::helper::ftp::{assert_no_secret, free_port, ftp};
 use crate::helper::{fbs, fixtures::fixtures, mail};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -210,123 +204,4 @@ fn a_live_build_is_staged_by_ftp_with_its_manifest_checksums_and_both_mails() {
     assert!(!done.html.contains("a&b"), "unescaped & in the HTML part");
 
     assert_no_secret(&[dir, &staged], &ftp.password);
-}
-
-fn lease() -> LeaseSettings {
-    LeaseSettings {
-        expiry: Duration::from_secs(3),
-        heartbeat: Duration::from_millis(500),
-        poll: Duration::from_millis(200),
-        max_attempts: 2,
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn an_ftp_server_down_at_staging_time_is_retried_until_it_is_back() {
-    let Some(env) = ftp() else { return };
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path();
-    let port = free_port();
-    let mut server = FtpServer::new(&env, &dir.join("servers"), port);
-    let text = format!(
-        "type = \"boot\"\narch = \"x86_64\"\nrelease = \"40\"\n\
-         staging = \"ftp://{}:{}@127.0.0.1:{port}/pub/\"\nstaging_layout = \"flat\"\n\
-         email = \"qa@example.org\"\n\n[boot]\nrepos = [{{ name = \"f\", url = \"http://example.org/\" }}]\n",
-        env.user, env.password
-    );
-    let spec = fbs_core::spec::load_spec(&write(dir, "boot.toml", &text)).expect("spec");
-    assert_eq!(spec.spec.staging_layout, StagingLayout::Flat);
-    assert!(
-        !spec.spec.summary().contains(&env.password),
-        "the summary shows the password"
-    );
-    let store = Arc::new(
-        SqliteStore::open(&dir.join("jobs.db"), lease())
-            .await
-            .expect("db"),
-    );
-    let job = JobRecord::new(spec.spec, None);
-    store.submit(job.clone()).await.expect("submit");
-    let queues = vec![job.queue.clone()];
-    let builders: BTreeMap<&'static str, Arc<dyn fbs_worker::Builder>> =
-        fbs_worker::script::ScriptBuilder::registry(
-            "printf 'iso\\r\\n\\000bytes' > \"$OUT/test.iso\"",
-        );
-    let worker = Worker {
-        identity: WorkerIdentity {
-            name: Worker::unique_name("test", &queues),
-            host: "test".into(),
-        },
-        queues,
-        concurrency: 1,
-        poll: Duration::from_millis(200),
-        pipeline: Pipeline {
-            store: store.clone(),
-            builders,
-            builder_override: None,
-            work_dir: dir.join("jobs"),
-            heartbeat: Duration::from_millis(500),
-            job_timeout: Duration::from_secs(120),
-            extra_log: None,
-            notifier: None,
-            staging: StagingConfig {
-                ftp_retries: 10,
-                ftp_retry_base: Duration::from_millis(300),
-                ftp_timeout: Duration::from_secs(10),
-                ..StagingConfig::default()
-            },
-        },
-    };
-    let run = tokio::spawn(async move {
-        worker
-            .run(RunOptions {
-                until_job: Some(job.id),
-                ..RunOptions::default()
-            })
-            .await
-    });
-    let log_file = dir.join("jobs").join(job.id.to_string()).join("build.log");
-    let t = Instant::now();
-    loop {
-        let log = std::fs::read_to_string(&log_file).unwrap_or_default();
-        if log.contains("try 3 of") {
-            break;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "no FTP retries logged:\n{log}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    server.start();
-    tokio::time::timeout(Duration::from_secs(120), run)
-        .await
-        .expect("the worker ends")
-        .expect("join")
-        .expect("worker");
-    let rec = store.get(job.id).await.expect("get").expect("job");
-    assert_eq!(rec.state, JobState::Succeeded, "{:?}", rec.error);
-    let name = &rec.artifacts[0].path;
-    assert!(
-        name.starts_with("test-x86_64-") && name.ends_with(".iso"),
-        "{name}"
-    );
-    let pub_dir = server.root.join("pub");
-    assert_eq!(
-        std::fs::read(pub_dir.join(name)).expect("staged"),
-        b"iso\r\n\x00bytes"
-    );
-    sha256sum_check(&pub_dir, &format!("{}.CHECKSUM", job.id));
-    let leftovers: Vec<_> = std::fs::read_dir(&pub_dir)
-        .expect("ls")
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
-    let log = std::fs::read_to_string(&log_file).expect("log");
-    assert!(
-        log.contains("Connection error") || log.contains("connect"),
-        "{log}"
-    );
-    assert_no_secret(&[dir, &pub_dir], &env.password);
 }

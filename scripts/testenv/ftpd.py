@@ -3,11 +3,12 @@
 at one directory, on a given loopback port.
 
     ftpd.py --port PORT --root DIR [--passive-ports 30000-30009] [--user NAME]
-            [--tls-cert PEM] [--log FILE]
+            [--tls-cert PEM] [--max-upload-rate BYTES_PER_S] [--log FILE]
 
 The user's password is read from the environment variable FBS_FTPD_PASSWORD (so it does not
 show in the process list). With --tls-cert (certificate and key in one PEM file) the server
-offers explicit FTPS (AUTH TLS) and requires it from the user account.
+offers explicit FTPS (AUTH TLS) and requires it on control and data connections.
+--max-upload-rate slows uploads down (tests that interrupt a transfer).
 """
 import argparse
 import logging
@@ -29,6 +30,7 @@ def main() -> int:
     p.add_argument("--passive-ports", default="")
     p.add_argument("--user", default="")
     p.add_argument("--tls-cert", default="")
+    p.add_argument("--max-upload-rate", type=int, default=0)
     p.add_argument("--log", default="")
     a = p.parse_args()
 
@@ -49,9 +51,22 @@ def main() -> int:
 
         handler = TLS_FTPHandler
         handler.certfile = a.tls_cert
-        handler.tls_control_required = False
-        handler.tls_data_required = False
+        handler.tls_control_required = True
+        handler.tls_data_required = True
     handler.authorizer = authorizer
+    if a.max_upload_rate:
+        from pyftpdlib.handlers import ThrottledDTPHandler
+
+        dtp = ThrottledDTPHandler
+        dtp.read_limit = a.max_upload_rate
+        if a.tls_cert:
+            from pyftpdlib.handlers import TLS_DTPHandler
+
+            class ThrottledTLS(TLS_DTPHandler, ThrottledDTPHandler):
+                pass
+
+            dtp = ThrottledTLS
+        handler.dtp_handler = dtp
     if a.passive_ports:
         lo, hi = (int(x) for x in a.passive_ports.split("-"))
         handler.passive_ports = range(lo, hi + 1)

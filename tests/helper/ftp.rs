@@ -57,6 +57,8 @@ pub struct FtpServer {
     user: String,
     password: String,
     child: Option<Child>,
+    /// More `ftpd.py` arguments (`--tls-cert PEM`, `--max-upload-rate N`).
+    pub args: Vec<String>,
 }
 
 impl FtpServer {
@@ -72,6 +74,7 @@ impl FtpServer {
             user: env.user.clone(),
             password: env.password.clone(),
             child: None,
+            args: Vec::new(),
         }
     }
 
@@ -88,6 +91,7 @@ impl FtpServer {
             .args(["--port", &self.port.to_string(), "--user", &self.user])
             .arg("--root")
             .arg(&self.root)
+            .args(&self.args)
             .env("FBS_FTPD_PASSWORD", &self.password)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))

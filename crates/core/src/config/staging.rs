@@ -1,11 +1,15 @@
 //! `[staging]` in the daemon config: the credentials workers use for FTP staging targets, how
 //! transfers are retried and reported, and the public URLs artifacts are reachable at.
 //!
-//! FTP credentials are taken, field by field, from the first of: this section
-//! (`ftp_user`, `ftp_password` or `ftp_password_file`) > `FBS_FTP_USER` / `FBS_FTP_PASSWORD`
-//! > the staging URL's `user:password@` > the `~/.netrc` entry of the server's host (or
-//! `default`) > anonymous. The operator's settings win over the spec's URL on purpose: the
-//! worker's account decides where it may write. Passwords are never printed.
+//! FTP credentials are taken, field by field, from the first of:
+//! 1. this section (`ftp_user`, `ftp_password` or `ftp_password_file`),
+//! 2. `FBS_FTP_USER` / `FBS_FTP_PASSWORD`,
+//! 3. the staging URL's `user:password@`,
+//! 4. the netrc file's entry for the server's host (or its `default` entry),
+//! 5. anonymous.
+//!
+//! The operator's settings win over the spec's URL on purpose: the worker's account decides
+//! where it may write. Passwords are never printed.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -162,12 +162,12 @@ impl<T: TokioTlsStream + Send + 'static> Session<T> {
         let u = &u.snapshot();
         let part = format!(".{}.part", u.name);
         let mut offset = 0u64;
-        if self.rest && started.contains(&part) {
-            if let Ok(Ok(n)) = tokio::time::timeout(ctx.cfg.ftp_timeout, self.ftp.size(&part)).await
-                && (n as u64) <= u.size
-            {
-                offset = n as u64;
-            }
+        if self.rest
+            && started.contains(&part)
+            && let Ok(Ok(n)) = tokio::time::timeout(ctx.cfg.ftp_timeout, self.ftp.size(&part)).await
+            && (n as u64) <= u.size
+        {
+            offset = n as u64;
         }
         // A part this run already sent whole needs only the rename.
         if offset == 0 || offset < u.size {
@@ -289,7 +289,7 @@ pub(super) fn dirs(url: &Url, dir: &str) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter(|s| !s.is_empty())
-        .map(|s| super::creds::decode(s))
+        .map(super::creds::decode)
         .collect();
     if !dir.is_empty() {
         out.push(dir.to_owned());
