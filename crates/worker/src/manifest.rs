@@ -3,7 +3,8 @@
 //! in, which builder made it on which host, and how long each stage took.
 //!
 //! The format is versioned by [`SCHEMA_VERSION`]; fields are only ever added within a
-//! version, so readers should ignore fields they do not know.
+//! version, so readers should ignore fields they do not know. Every field is described in
+//! `docs/manifest.md`.
 
 use std::time::Duration;
 
