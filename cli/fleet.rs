@@ -95,7 +95,7 @@ pub enum FleetCommand {
         conn: ClientArgs,
     },
     /// Run the notifier: mail the submitted/finished events of the fleet's jobs (needs the
-    /// [smtp] section; the only role besides the master's monitor that holds it).
+    /// `[smtp]` section; the only role besides the master's monitor that holds it).
     #[command(after_help = fbs_core::exit::HELP)]
     Notify {
         /// The daemon config (TOML, or a deploy.conf); default FBS_CONFIG, else /etc/fbs/fbs.toml.
