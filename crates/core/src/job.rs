@@ -268,6 +268,20 @@ impl JobRecord {
     }
 }
 
+impl JobRecord {
+    /// Where artifact `name` of this job is staged, credentials removed:
+    /// `ftp://host/pub/<job-id>/name`, `file:///srv/staging/<job-id>/name` (no `<job-id>/`
+    /// in the flat layout).
+    pub fn staged_location(&self, name: &str) -> String {
+        let base = self.spec.staging.redacted();
+        let base = base.trim_end_matches('/');
+        match self.spec.staging_layout {
+            crate::spec::StagingLayout::Job => format!("{base}/{}/{name}", self.id),
+            crate::spec::StagingLayout::Flat => format!("{base}/{name}"),
+        }
+    }
+}
+
 /// What a notification event says happened to a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

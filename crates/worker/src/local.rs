@@ -13,7 +13,7 @@ use fbs_core::exit;
 use fbs_core::job::{JobRecord, JobState, QueueName};
 use fbs_core::joblog::{LogLine, LogSink, LogStream};
 use fbs_core::queue::{JobStore, SqliteStore, WorkerIdentity};
-use fbs_core::spec::{BuildSpec, Staging};
+use fbs_core::spec::{BuildSpec, Staging, StagingLayout};
 use tokio_util::sync::CancellationToken;
 
 use crate::mail::DirectMail;
@@ -195,14 +195,15 @@ fn report(rec: &JobRecord, json: bool) {
     match rec.state {
         JobState::Succeeded => {
             eprintln!("job {} succeeded", rec.id);
-            let base = match &rec.spec.staging {
-                Staging::File { path } => Some(path.join(rec.id.to_string())),
-                Staging::Ftp { .. } => None,
+            let base = match (&rec.spec.staging, rec.spec.staging_layout) {
+                (Staging::File { path }, StagingLayout::Job) => Some(path.join(rec.id.to_string())),
+                (Staging::File { path }, StagingLayout::Flat) => Some(path.clone()),
+                (Staging::Ftp { .. }, _) => None,
             };
             for a in &rec.artifacts {
                 match &base {
                     Some(b) => println!("{}", b.join(&a.path).display()),
-                    None => println!("{}", a.url.as_deref().unwrap_or(&a.path)),
+                    None => println!("{}", rec.staged_location(&a.path)),
                 }
             }
         }

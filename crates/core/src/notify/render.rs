@@ -189,19 +189,7 @@ pub fn finished(job: &JobRecord, links: &Links, log_tail: &[String]) -> Mail {
 }
 
 fn artifact_location(job: &JobRecord, path: &str) -> String {
-    match &job.spec.staging {
-        crate::spec::Staging::File { path: dir } => {
-            format!("file://{}/{}/{}", dir.display(), job.id, path)
-        }
-        crate::spec::Staging::Ftp { .. } => {
-            format!(
-                "{}/{}/{}",
-                job.spec.staging.redacted().trim_end_matches('/'),
-                job.id,
-                path
-            )
-        }
-    }
+    job.staged_location(path)
 }
 
 #[cfg(test)]
