@@ -209,3 +209,66 @@ async fn a_second_process_sees_the_same_jobs() {
         .expect("list");
     assert_eq!(all.len(), 1);
 }
+
+#[tokio::test]
+async fn a_stage_only_retry_goes_to_the_host_that_kept_the_artifacts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let st = store(&dir, settings(30_000, 3)).await;
+    let job = JobRecord::new(live_spec(Arch::X86_64, "17"), None);
+    st.submit(job.clone()).await.expect("submit");
+    let builds = [QueueName::build(Arch::X86_64, "17")];
+    let w1 = WorkerIdentity {
+        name: "w1".into(),
+        host: "builder-1".into(),
+    };
+    let lease = st.claim(&builds, &w1).await.expect("claim").expect("a job");
+    // Only a job whose staging failed can be staged again.
+    let failed = st
+        .finish(
+            &lease,
+            Outcome::StagingFailed {
+                error: "stage: FTP down".into(),
+            },
+        )
+        .await
+        .expect("finish");
+    assert_eq!(failed.artifacts_host.as_deref(), Some("builder-1"));
+    let rec = st.retry_stage(job.id).await.expect("retry --stage-only");
+    assert_eq!(
+        (rec.state, rec.attempt, rec.stage_only),
+        (JobState::Staging, 2, true)
+    );
+    // Neither the build queue nor another host's queue takes it.
+    let w2 = WorkerIdentity {
+        name: "w2".into(),
+        host: "builder-2".into(),
+    };
+    let mut other = builds.to_vec();
+    other.push(QueueName::host("builder-2"));
+    assert!(st.claim(&other, &w2).await.expect("claim").is_none());
+    let mine = [builds[0].clone(), QueueName::host("builder-1")];
+    let again = st.claim(&mine, &w1).await.expect("claim").expect("the job");
+    assert_eq!(again.record.state, JobState::Staging);
+    assert!(again.record.stage_only);
+    let done = st
+        .finish(&again, Outcome::Succeeded { artifacts: vec![] })
+        .await
+        .expect("finish");
+    assert!(!done.stage_only && done.artifacts_host.is_none());
+    // A job that failed elsewhere than in staging has nothing kept to stage.
+    let other_job = JobRecord::new(live_spec(Arch::X86_64, "17"), None);
+    st.submit(other_job.clone()).await.expect("submit");
+    let l = st.claim(&builds, &w1).await.expect("claim").expect("a job");
+    st.finish(
+        &l,
+        Outcome::Failed {
+            error: "build".into(),
+        },
+    )
+    .await
+    .expect("finish");
+    assert!(matches!(
+        st.retry_stage(other_job.id).await,
+        Err(QueueError::WrongState { .. })
+    ));
+}
