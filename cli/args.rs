@@ -73,6 +73,13 @@ pub struct LocalArgs {
     /// Print the final job record as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// The FTP login for an ftp:// or ftps:// staging target (wins over the config's
+    /// `staging.ftp_user`, FBS_FTP_USER, the URL and ~/.netrc).
+    #[arg(long, value_name = "USER")]
+    pub ftp_user: Option<String>,
+    /// A file whose first line is the FTP password (never give it on the command line).
+    #[arg(long, value_name = "FILE")]
+    pub ftp_password_file: Option<PathBuf>,
 }
 
 fn parse_builder(s: &str) -> Result<fbs_core::spec::BuilderChoice, String> {

@@ -42,6 +42,14 @@ async fn local(args: LocalArgs) -> u8 {
     if let Some(b) = args.builder {
         config.worker.builder = Some(b);
     }
+    if let Some(u) = args.ftp_user.clone() {
+        config.staging.ftp_user = Some(u);
+        config.staging.ftp_password = None;
+    }
+    if let Some(f) = args.ftp_password_file.clone() {
+        config.staging.ftp_password_file = Some(f);
+        config.staging.ftp_password = None;
+    }
     let job = match fbs_client::prepare::load_job(&args.spec, args.ks_root.as_deref()).await {
         Ok(j) => j,
         Err(e) => {

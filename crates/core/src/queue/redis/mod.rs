@@ -31,6 +31,7 @@
 mod events;
 mod logs;
 mod record;
+mod recovery;
 mod registry;
 mod scripts;
 mod store;
