@@ -27,32 +27,91 @@ fn io_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> S
     }
 }
 
-/// Put `uploads` into `base/dir` (job layout) or `base` (flat layout, `dir` empty), in order.
-pub fn put_all(base: &Path, dir: &str, uploads: &[Upload]) -> Result<(), StageFailure> {
-    fs::create_dir_all(base).map_err(io_err("create", base))?;
-    if dir.is_empty() {
-        for u in uploads {
-            let tmp = base.join(format!(".{}.part", u.name));
-            write_one(u, &tmp)?;
-            let dest = base.join(&u.name);
-            fs::rename(&tmp, &dest).map_err(io_err("rename", &dest))?;
+/// A local staging in progress: files go into a hidden directory beside the final one (job
+/// layout) or under hidden names (flat layout) until [`LocalStage::commit`].
+#[derive(Debug)]
+pub struct LocalStage {
+    base: PathBuf,
+    /// The job directory's final path, and the hidden one being filled (job layout).
+    dirs: Option<(PathBuf, PathBuf)>,
+}
+
+impl LocalStage {
+    /// Start staging into `base/dir` (job layout) or `base` (flat layout, `dir` empty).
+    pub fn begin(base: &Path, dir: &str) -> Result<Self, StageFailure> {
+        fs::create_dir_all(base).map_err(io_err("create", base))?;
+        let dirs = if dir.is_empty() {
+            None
+        } else {
+            let tmp = base.join(format!(
+                ".{dir}.part-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ));
+            fs::create_dir(&tmp).map_err(io_err("create", &tmp))?;
+            Some((base.join(dir), tmp))
+        };
+        Ok(LocalStage {
+            base: base.to_path_buf(),
+            dirs,
+        })
+    }
+
+    /// A stage standing in for one being used elsewhere (owns nothing, removes nothing).
+    pub fn detached() -> Self {
+        LocalStage {
+            base: PathBuf::new(),
+            dirs: None,
         }
-        return Ok(());
     }
-    let dest = base.join(dir);
-    let tmp = base.join(format!(
-        ".{dir}.part-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    ));
-    fs::create_dir(&tmp).map_err(io_err("create", &tmp))?;
-    let result = uploads
-        .iter()
-        .try_for_each(|u| write_one(u, &tmp.join(&u.name)))
-        .and_then(|()| swap_in(&tmp, &dest));
-    if result.is_err() && tmp.exists() {
-        let _ = crate::dirs::remove_tree(&tmp);
+
+    /// Write `uploads`, in order.
+    pub fn put(&self, uploads: &[Upload]) -> Result<(), StageFailure> {
+        for u in uploads {
+            match &self.dirs {
+                Some((_, tmp)) => write_one(u, &tmp.join(&u.name))?,
+                None => {
+                    let tmp = self.base.join(format!(".{}.part", u.name));
+                    write_one(u, &tmp)?;
+                    let dest = self.base.join(&u.name);
+                    fs::rename(&tmp, &dest).map_err(io_err("rename", &dest))?;
+                }
+            }
+        }
+        Ok(())
     }
-    result
+
+    /// Give the job directory its final name.
+    pub fn commit(mut self) -> Result<(), StageFailure> {
+        match self.dirs.take() {
+            Some((dest, tmp)) => {
+                let r = swap_in(&tmp, &dest);
+                if r.is_err() && tmp.exists() {
+                    let _ = crate::dirs::remove_tree(&tmp);
+                }
+                r
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for LocalStage {
+    fn drop(&mut self) {
+        // Not committed (staging failed): leave nothing half-written behind.
+        if let Some((_, tmp)) = self.dirs.take()
+            && tmp.exists()
+        {
+            let _ = crate::dirs::remove_tree(&tmp);
+        }
+    }
+}
+
+/// Put `uploads` into `base/dir` (job layout) or `base` (flat layout, `dir` empty), in order.
+#[cfg(test)]
+pub fn put_all(base: &Path, dir: &str, uploads: &[Upload]) -> Result<(), StageFailure> {
+    let stage = LocalStage::begin(base, dir)?;
+    stage.put(uploads)?;
+    stage.commit()
 }
 
 /// Write one file at `to` and flush it to disk.

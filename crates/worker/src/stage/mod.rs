@@ -171,7 +171,47 @@ pub struct Staged {
     pub location: String,
 }
 
-/// Stage `plan`'s artifacts and the job log at `log_file` to the spec's target.
+/// Where the files are going.
+enum Target<'a> {
+    Local(local::LocalStage),
+    Ftp(Box<upload::FtpStage<'a>>),
+}
+
+impl Target<'_> {
+    async fn put(&mut self, uploads: Vec<Upload>) -> Result<(), StageFailure> {
+        match self {
+            Target::Ftp(f) => f.put(&uploads).await,
+            Target::Local(l) => {
+                // The copies block: run them off the async threads, then take the stage back.
+                let stage = std::mem::replace(l, local::LocalStage::detached());
+                let (stage, r) = tokio::task::spawn_blocking(move || {
+                    let r = stage.put(&uploads);
+                    (stage, r)
+                })
+                .await
+                .map_err(|e| StageFailure::Config(format!("staging task: {e}")))?;
+                *l = stage;
+                r
+            }
+        }
+    }
+
+    async fn commit(self) -> Result<(), StageFailure> {
+        match self {
+            Target::Ftp(f) => {
+                f.finish().await;
+                Ok(())
+            }
+            Target::Local(l) => tokio::task::spawn_blocking(move || l.commit())
+                .await
+                .map_err(|e| StageFailure::Config(format!("staging task: {e}")))?,
+        }
+    }
+}
+
+/// Stage `plan`'s artifacts and the job log at `log_file` to the spec's target. The
+/// artifacts' checksums are computed while they are on their way (the manifest and
+/// `CHECKSUM`, which need them, follow the artifacts).
 pub async fn stage(
     plan: &StagePlan,
     log_file: &Path,
@@ -188,27 +228,6 @@ pub async fn stage(
         spec.arch,
         plan.built_at,
     );
-    let mut uploads = Vec::new();
-    let mut artifacts = Vec::new();
-    for a in &plan.report.artifacts {
-        let path = a.path.clone();
-        let (size, sha256) = tokio::task::spawn_blocking(move || sha256_file(&path))
-            .await
-            .map_err(|e| StageFailure::Config(format!("checksum task: {e}")))??;
-        let name = names.artifact(&a.path);
-        artifacts.push(Artifact {
-            url: cfg.public_url(target, &names.rel(&name)),
-            path: name.clone(),
-            media_type: a.media_type.clone(),
-            size,
-            sha256,
-        });
-        uploads.push(Upload {
-            name,
-            source: Source::File(a.path.clone()),
-            size,
-        });
-    }
     let location = {
         let base = target.redacted();
         let base = base.trim_end_matches('/');
@@ -219,6 +238,66 @@ pub async fn stage(
         }
     };
     log.fbs(&format!("staging to {location}"));
+    let mut uploads = Vec::new();
+    for a in &plan.report.artifacts {
+        let size = std::fs::metadata(&a.path)
+            .map_err(|source| StageFailure::Io {
+                action: "read",
+                path: a.path.clone(),
+                source,
+            })?
+            .len();
+        uploads.push(Upload {
+            name: names.artifact(&a.path),
+            source: Source::File(a.path.clone()),
+            size,
+        });
+    }
+    let paths: Vec<PathBuf> = plan
+        .report
+        .artifacts
+        .iter()
+        .map(|a| a.path.clone())
+        .collect();
+    let hashing = tokio::task::spawn_blocking(move || {
+        paths
+            .iter()
+            .map(|p| sha256_file(p))
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let mut dest = match target {
+        Staging::File { path } => {
+            let (base, dir) = (path.clone(), names.dir.clone());
+            let stage = tokio::task::spawn_blocking(move || local::LocalStage::begin(&base, &dir))
+                .await
+                .map_err(|e| StageFailure::Config(format!("staging task: {e}")))??;
+            Target::Local(stage)
+        }
+        Staging::Ftp { url } => Target::Ftp(Box::new(upload::FtpStage::begin(
+            url, &names.dir, cfg, log, cancel,
+        )?)),
+    };
+    dest.put(uploads.clone()).await?;
+    let sums = hashing
+        .await
+        .map_err(|e| StageFailure::Config(format!("checksum task: {e}")))??;
+    let mut artifacts = Vec::new();
+    for ((a, u), (size, sha256)) in plan.report.artifacts.iter().zip(&uploads).zip(sums) {
+        if size != u.size {
+            return Err(StageFailure::Io {
+                action: "stage",
+                path: a.path.clone(),
+                source: std::io::Error::other("the file changed while it was staged"),
+            });
+        }
+        artifacts.push(Artifact {
+            url: cfg.public_url(target, &names.rel(&u.name)),
+            path: u.name.clone(),
+            media_type: a.media_type.clone(),
+            size,
+            sha256,
+        });
+    }
     let mut manifest = Manifest::new(&plan.input, &plan.report, &artifacts, started.elapsed());
     manifest.location = Some(location.clone());
     let sums = checksum_text(
@@ -226,33 +305,25 @@ pub async fn stage(
             .iter()
             .map(|a| (a.path.as_str(), a.sha256.as_str())),
     );
+    let mut rest = Vec::new();
     for (name, bytes) in [
         (names.manifest.clone(), manifest.to_json().into_bytes()),
         (names.checksum.clone(), sums.into_bytes()),
     ] {
-        uploads.push(Upload {
+        rest.push(Upload {
             name,
             size: bytes.len() as u64,
             source: Source::Bytes(bytes),
         });
     }
     // Last, with everything logged up to its turn (the transfers included).
-    uploads.push(Upload {
+    rest.push(Upload {
         name: names.log.clone(),
         size: 0,
         source: Source::Snapshot(log_file.to_path_buf()),
     });
-    match target {
-        Staging::File { path } => {
-            let (base, dir) = (path.clone(), names.dir.clone());
-            tokio::task::spawn_blocking(move || local::put_all(&base, &dir, &uploads))
-                .await
-                .map_err(|e| StageFailure::Config(format!("staging task: {e}")))??;
-        }
-        Staging::Ftp { url } => {
-            upload::put_all(url, &names.dir, &uploads, cfg, log, cancel).await?;
-        }
-    }
+    dest.put(rest).await?;
+    dest.commit().await?;
     Ok(Staged {
         artifacts,
         manifest,
