@@ -65,6 +65,7 @@ async fn start(dir: &Path, staging: &str, extra: &str, script: &str, cfg: Stagin
             job_timeout: Duration::from_secs(300),
             extra_log: None,
             notifier: None,
+            side_repos: fbs_worker::siderepo::SideRepoSettings::default(),
             staging: cfg,
         },
     };

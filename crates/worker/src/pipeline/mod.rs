@@ -17,7 +17,6 @@ use fbs_core::config::StagingConfig;
 use fbs_core::job::JobRecord;
 use fbs_core::joblog::{FileSink, MemorySink, SharedSink, Tee};
 use fbs_core::queue::{JobStore, Lease, LeaseStatus, Outcome, QueueError};
-use fbs_core::config::StagingConfig;
 use fbs_core::spec::{BuilderChoice, ImageType};
 use tokio_util::sync::CancellationToken;
 
