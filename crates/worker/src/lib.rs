@@ -1,6 +1,6 @@
 //! fbs-worker: the worker loop that leases jobs, the build pipeline (prepare → build → stage →
-//! notify) run in one directory per job, the `Builder` trait, `fbs local`, and `fbs notify`
-//! (the fleet's notifier run alone).
+//! notify) run in one directory per job, the `Builder` trait, and `fbs local`.
+//! Also `fbs notify`, the fleet's notifier run alone (`notifier`).
 
 pub mod builder;
 pub mod builders;
