@@ -25,6 +25,7 @@ pub async fn run(
         state,
         queue,
         limit: Some(limit),
+        ..JobFilter::default()
     };
     let jobs = match fleet.store.list(&filter).await {
         Ok(j) => j,

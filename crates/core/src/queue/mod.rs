@@ -10,6 +10,7 @@
 #[cfg(feature = "redis")]
 pub mod redis;
 mod sqlite;
+pub mod tokens;
 
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::job::{Artifact, JobId, JobRecord, JobState, QueueName};
 
 pub use sqlite::SqliteStore;
+pub use tokens::{ApiToken, TokenStore};
 
 /// A worker process as it announces itself (`fbs workers`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +148,8 @@ pub struct JobFilter {
     pub queue: Option<QueueName>,
     /// At most this many, newest first (default 100).
     pub limit: Option<u32>,
+    /// Only jobs older than this one (paging: the last id of the previous page).
+    pub before: Option<JobId>,
 }
 
 /// What `cancel` did.

@@ -35,6 +35,7 @@ mod recovery;
 mod registry;
 mod scripts;
 mod store;
+mod tokens;
 mod transport;
 
 use std::collections::HashMap;

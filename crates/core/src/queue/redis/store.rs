@@ -160,6 +160,7 @@ impl JobStore for RedisStore {
                 };
                 if filter.state.is_some_and(|s| s != rec.state)
                     || filter.queue.as_ref().is_some_and(|q| *q != rec.queue)
+                    || filter.before.is_some_and(|b| rec.id >= b)
                 {
                     continue;
                 }

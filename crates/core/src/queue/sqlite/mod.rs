@@ -22,6 +22,7 @@ use sqlx::{Row, SqlitePool};
 use tokio::sync::Notify;
 
 mod rows;
+mod tokens;
 
 use rows::{SCHEMA, Submission, decode, migrate};
 
@@ -173,11 +174,13 @@ impl JobStore for SqliteStore {
             columns!(),
             " FROM jobs
              WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR queue = ?2)
+               AND (?4 IS NULL OR id < ?4)
              ORDER BY created_at DESC, id DESC LIMIT ?3"
         ))
         .bind(filter.state.map(|s| s.as_str()))
         .bind(filter.queue.as_ref().map(|q| q.as_str().to_owned()))
         .bind(i64::from(filter.limit.unwrap_or(100)))
+        .bind(filter.before.map(|b| b.to_string()))
         .fetch_all(&self.pool)
         .await
         .map_err(|e| self.err(e))?;
