@@ -172,6 +172,19 @@ pub struct MonitorConfig {
     pub listen: String,
     /// The URL users reach it at (used in mails and `fbs submit` output).
     pub public_url: Option<String>,
+    /// Reads (jobs, logs, workers) need a token too; mailed links then carry a per-job read
+    /// token. Off by default: the mailed log link works for anyone who has it.
+    pub read_token_required: bool,
+    /// URL prefixes the web form may fetch a kickstart from (`https://ks.example.org/`).
+    /// Empty: the form takes uploads only.
+    pub kickstart_url_allow: Vec<String>,
+    /// Origins allowed to call the API from a browser (CORS); empty: CORS off.
+    pub cors_origins: Vec<String>,
+    /// The longest a request may take (log streams excepted).
+    #[serde(with = "super::duration")]
+    pub request_timeout: Duration,
+    /// The largest request body accepted, in bytes (a spec plus its kickstart).
+    pub max_body_bytes: usize,
 }
 
 impl Default for MonitorConfig {
@@ -179,6 +192,11 @@ impl Default for MonitorConfig {
         MonitorConfig {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
+            read_token_required: false,
+            kickstart_url_allow: Vec::new(),
+            cors_origins: Vec::new(),
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 5 << 20,
         }
     }
 }
