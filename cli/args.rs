@@ -42,6 +42,12 @@ pub enum Command {
     /// The fleet: worker daemon and job commands.
     #[command(flatten)]
     Fleet(crate::fleet::FleetCommand),
+    /// Serve the monitor: REST API, live logs, web UI, metrics (and, on the master, mail).
+    #[command(after_help = fbs_core::exit::HELP)]
+    Monitor(crate::monitor::MonitorArgs),
+    /// API tokens for the monitor: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Token(crate::monitor::TokenCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.

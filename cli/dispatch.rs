@@ -14,6 +14,8 @@ pub fn run(command: Command) -> u8 {
         }
         Command::Local(args) => block_on(local(args)),
         Command::Fleet(cmd) => crate::fleet::run(cmd),
+        Command::Monitor(args) => block_on(crate::monitor::serve(args)),
+        Command::Token(cmd) => block_on(crate::monitor::token(cmd)),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "fbs", &mut std::io::stdout());
             exit::SUCCESS

@@ -123,6 +123,10 @@ pub enum FleetCommand {
         /// Keep printing new lines until the job ends.
         #[arg(short, long)]
         follow: bool,
+        /// Read the log from this monitor (default: the client config's monitor_url, else
+        /// the broker).
+        #[arg(long, value_name = "URL")]
+        monitor: Option<String>,
         #[command(flatten)]
         conn: ClientArgs,
     },
@@ -162,6 +166,18 @@ async fn dispatch(command: FleetCommand) -> u8 {
         | FleetCommand::Workers { conn, .. }
         | FleetCommand::Logs { conn, .. } => conn.clone(),
     };
+    if let FleetCommand::Logs {
+        job,
+        follow,
+        monitor,
+        ..
+    } = &command
+        && (conn.broker.is_none() || monitor.is_some())
+        && let Some(code) =
+            c::logs::via_monitor(monitor.as_deref(), conn.config.as_deref(), job, *follow).await
+    {
+        return code;
+    }
     let fleet = match c::fleet::connect(conn.broker.as_deref(), conn.config.as_deref()).await {
         Ok(f) => f,
         Err(code) => return code,

@@ -3,6 +3,7 @@
 mod args;
 mod dispatch;
 mod fleet;
+mod monitor;
 
 use std::process::ExitCode;
 

@@ -149,10 +149,7 @@ pub async fn run(config: DaemonConfig, mut options: MonitorOptions) -> Result<()
                     public_url: config.monitor.public_url.clone(),
                     read_secret: config.monitor.read_token_required.then(|| secret.clone()),
                     keep_sent: config.retention.logs,
-                    consumer: format!(
-                        "monitor@{}",
-                        gethostname::gethostname().to_string_lossy()
-                    ),
+                    consumer: format!("monitor@{}", gethostname::gethostname().to_string_lossy()),
                 };
                 let (store, stop) = (store.clone(), stop.clone());
                 tokio::spawn(async move {
@@ -192,3 +189,6 @@ async fn on_signal(stop: CancellationToken) {
     }
     stop.cancel();
 }
+
+#[cfg(test)]
+mod tests;

@@ -85,9 +85,17 @@ impl Histogram {
     fn write(&self, out: &mut String, name: &str, queue: &str) {
         let q = label(queue);
         for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "{name}_bucket{{queue=\"{q}\",le=\"{b}\"}} {}", self.counts[i]);
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{queue=\"{q}\",le=\"{b}\"}} {}",
+                self.counts[i]
+            );
         }
-        let _ = writeln!(out, "{name}_bucket{{queue=\"{q}\",le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{queue=\"{q}\",le=\"+Inf\"}} {}",
+            self.count
+        );
         let _ = writeln!(out, "{name}_sum{{queue=\"{q}\"}} {}", self.sum);
         let _ = writeln!(out, "{name}_count{{queue=\"{q}\"}} {}", self.count);
     }
@@ -111,7 +119,9 @@ pub fn render(jobs: &[JobRecord], workers: &[WorkerInfo], now: DateTime<Utc>) ->
             *o = (*o).min(j.created_at);
         }
         if let Some(s) = j.started_at {
-            wait.entry(q.clone()).or_default().observe(secs(j.created_at, s));
+            wait.entry(q.clone())
+                .or_default()
+                .observe(secs(j.created_at, s));
             if let (Some(f), true) = (j.finished_at, j.state.is_final()) {
                 run.entry(q).or_default().observe(secs(s, f));
             }
@@ -122,10 +132,18 @@ pub fn render(jobs: &[JobRecord], workers: &[WorkerInfo], now: DateTime<Utc>) ->
     for ((q, s), n) in &by_state {
         let _ = writeln!(out, "fbs_jobs{{queue=\"{}\",state=\"{s}\"}} {n}", label(q));
     }
-    head(&mut out, "fbs_queue_depth", "gauge", "Jobs waiting on each queue.");
+    head(
+        &mut out,
+        "fbs_queue_depth",
+        "gauge",
+        "Jobs waiting on each queue.",
+    );
     let queues: std::collections::BTreeSet<&String> = by_state.keys().map(|(q, _)| q).collect();
     for q in &queues {
-        let n = by_state.get(&((*q).clone(), "queued")).copied().unwrap_or(0);
+        let n = by_state
+            .get(&((*q).clone(), "queued"))
+            .copied()
+            .unwrap_or(0);
         let _ = writeln!(out, "fbs_queue_depth{{queue=\"{}\"}} {n}", label(q));
     }
     head(
@@ -142,7 +160,12 @@ pub fn render(jobs: &[JobRecord], workers: &[WorkerInfo], now: DateTime<Utc>) ->
             secs(*t, now)
         );
     }
-    head(&mut out, "fbs_workers_alive", "gauge", "Worker processes alive now.");
+    head(
+        &mut out,
+        "fbs_workers_alive",
+        "gauge",
+        "Worker processes alive now.",
+    );
     let _ = writeln!(out, "fbs_workers_alive {}", workers.len());
     head(
         &mut out,
@@ -171,7 +194,10 @@ async fn worker_host(state: &AppState) -> ApiResult<String> {
     let mut log_bytes = 0u64;
     if let Ok(rd) = std::fs::read_dir(state.work_dir()) {
         for e in rd.flatten() {
-            if e.file_name().to_str().is_some_and(|n| n.parse::<fbs_core::job::JobId>().is_ok()) {
+            if e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<fbs_core::job::JobId>().is_ok())
+            {
                 dirs += 1;
                 log_bytes += std::fs::metadata(e.path().join("build.log")).map_or(0, |m| m.len());
             }
@@ -185,13 +211,33 @@ async fn worker_host(state: &AppState) -> ApiResult<String> {
         .filter(|w| w.host == host)
         .count();
     let mut out = String::new();
-    head(&mut out, "fbs_job_dirs", "gauge", "Job directories on this host.");
+    head(
+        &mut out,
+        "fbs_job_dirs",
+        "gauge",
+        "Job directories on this host.",
+    );
     let _ = writeln!(out, "fbs_job_dirs {dirs}");
-    head(&mut out, "fbs_job_log_bytes", "gauge", "Bytes of job logs on this host.");
+    head(
+        &mut out,
+        "fbs_job_log_bytes",
+        "gauge",
+        "Bytes of job logs on this host.",
+    );
     let _ = writeln!(out, "fbs_job_log_bytes {log_bytes}");
-    head(&mut out, "fbs_workers_alive", "gauge", "Worker processes alive on this host.");
+    head(
+        &mut out,
+        "fbs_workers_alive",
+        "gauge",
+        "Worker processes alive on this host.",
+    );
     let _ = writeln!(out, "fbs_workers_alive{{host=\"{}\"}} {mine}", label(&host));
-    head(&mut out, "fbs_monitor_uptime_seconds", "gauge", "Seconds since the monitor started.");
+    head(
+        &mut out,
+        "fbs_monitor_uptime_seconds",
+        "gauge",
+        "Seconds since the monitor started.",
+    );
     let _ = writeln!(out, "fbs_monitor_uptime_seconds {}", state.uptime());
     Ok(out)
 }

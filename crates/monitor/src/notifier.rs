@@ -148,7 +148,11 @@ impl Notifier {
             }
         }
         if self.deliver(&mail, stop).await {
-            if let Err(e) = self.store.mark_sent(&mail.message_id, self.opts.keep_sent).await {
+            if let Err(e) = self
+                .store
+                .mark_sent(&mail.message_id, self.opts.keep_sent)
+                .await
+            {
                 tracing::warn!(error = %e, "notifier: cannot record a sent mail");
             }
             self.ack(&d.entry).await;
@@ -173,7 +177,9 @@ impl Notifier {
         let url = format!("{}/jobs/{id}", base.trim_end_matches('/'));
         let with = format!("{url}?t={}", sign::read_token(secret, id));
         mail.text = mail.text.replace(&url, &with);
-        mail.html = mail.html.replace(&notify::escape_html(&url), &notify::escape_html(&with));
+        mail.html = mail
+            .html
+            .replace(&notify::escape_html(&url), &notify::escape_html(&with));
     }
 
     /// Send with retries; true when sent or refused for good (nothing more to do).

@@ -74,10 +74,10 @@ pub async fn prepare(state: &AppState, sub: Submission) -> ApiResult<Prepared> {
             .field("kickstart"));
         }
         (Some(_), Some(_), Some(_)) => {
-            return Err(ApiError::invalid(
-                "give the kickstart as text or as a URL, not both",
-            )
-            .field("kickstart"));
+            return Err(
+                ApiError::invalid("give the kickstart as text or as a URL, not both")
+                    .field("kickstart"),
+            );
         }
         (Some(_), Some(text), None) => Some(check_kickstart(&text)?),
         (Some(_), None, Some(u)) => Some(fetch_allowed(state, u.trim()).await?),
@@ -149,8 +149,9 @@ pub fn url_allowed(allow: &[String], url: &Url) -> bool {
 }
 
 async fn fetch_allowed(state: &AppState, raw: &str) -> ApiResult<String> {
-    let url = Url::parse(raw)
-        .map_err(|e| ApiError::invalid(format!("kickstart URL `{raw}`: {e}")).field("kickstart_url"))?;
+    let url = Url::parse(raw).map_err(|e| {
+        ApiError::invalid(format!("kickstart URL `{raw}`: {e}")).field("kickstart_url")
+    })?;
     let allow = &state.config().kickstart_url_allow;
     if !url_allowed(allow, &url) {
         return Err(ApiError::invalid(format!(

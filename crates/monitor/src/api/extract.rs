@@ -45,9 +45,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
             Err(e) => {
                 let text = e.body_text();
                 let field = text
-                    .split('`')
-                    .nth(1)
-                    .filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .and_then(|rest| rest.split_once(':'))
+                    .map(|(f, _)| f)
+                    .or_else(|| text.split('`').nth(1))
+                    .filter(|f| {
+                        !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    })
                     .map(str::to_owned);
                 let mut err = ApiError::bad_request(text);
                 err.field = field;

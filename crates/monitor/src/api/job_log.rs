@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header::{ACCEPT, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_RANGE, CONTENT_TYPE, RANGE};
+use axum::http::header::{
+    ACCEPT, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_RANGE, CONTENT_TYPE, RANGE,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -86,7 +88,10 @@ pub async fn job_log(
     });
     let mut resp = Response::new(Body::from_stream(chunks));
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(resp)
@@ -99,7 +104,9 @@ fn event(item: FollowItem) -> Event {
             .id(n.to_string())
             .data(text.replace('\r', "")),
         FollowItem::End(state) => Event::default().event("end").data(state.as_str()),
-        FollowItem::Error(e) => Event::default().event("error").data(e.replace(['\r', '\n'], " ")),
+        FollowItem::Error(e) => Event::default()
+            .event("error")
+            .data(e.replace(['\r', '\n'], " ")),
     }
 }
 
@@ -109,7 +116,10 @@ fn ranged(body: Vec<u8>, range: Option<&HeaderValue>) -> ApiResult<Response> {
     let plain = |status: StatusCode, bytes: Vec<u8>| {
         let mut r = (status, bytes).into_response();
         let h = r.headers_mut();
-        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         r
     };

@@ -21,11 +21,8 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthView>, A
         limit: Some(1),
         ..JobFilter::default()
     };
-    let check = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        state.jobs().list(&probe),
-    )
-    .await;
+    let check =
+        tokio::time::timeout(std::time::Duration::from_secs(5), state.jobs().list(&probe)).await;
     match check {
         Ok(Ok(_)) => Ok(Json(HealthView {
             status: "ready".into(),
@@ -36,6 +33,8 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthView>, A
             StatusCode::SERVICE_UNAVAILABLE,
             format!("job store not ready: {e}"),
         )),
-        Err(_) => Err(ApiError::unavailable("job store not ready: no answer in 5 s")),
+        Err(_) => Err(ApiError::unavailable(
+            "job store not ready: no answer in 5 s",
+        )),
     }
 }

@@ -55,15 +55,16 @@ impl Access {
                 "a per-job read token cannot change anything; use an API token",
             ));
         }
-        Err(ApiError::unauthorized(self.bad_bearer.clone().unwrap_or_else(|| {
-            "this needs an API token: Authorization: Bearer fbs_… (fbs token create)".into()
-        })))
+        Err(ApiError::unauthorized(
+            self.bad_bearer.clone().unwrap_or_else(|| {
+                "this needs an API token: Authorization: Bearer fbs_… (fbs token create)".into()
+            }),
+        ))
     }
 
     /// Whether the caller may read `job` (or, with `None`, the lists).
     pub fn require_read(&self, state: &AppState, job: Option<JobId>) -> ApiResult<()> {
-        if !state.config().read_token_required || self.token.is_some() || self.session.is_some()
-        {
+        if !state.config().read_token_required || self.token.is_some() || self.session.is_some() {
             return Ok(());
         }
         if let (Some(job), Some(t)) = (job, &self.read_token)
@@ -96,7 +97,8 @@ impl FromRequestParts<AppState> for Access {
                         match state.tokens().token_by_hash(&token_hash(value)).await {
                             Ok(Some(t)) => access.token = Some(t.name),
                             Ok(None) => {
-                                access.bad_bearer = Some("the API token is unknown or revoked".into())
+                                access.bad_bearer =
+                                    Some("the API token is unknown or revoked".into())
                             }
                             Err(e) => return Err(e.into()),
                         }

@@ -66,7 +66,11 @@ pub async fn current(parts: &Parts, state: &AppState) -> ApiResult<Option<String
 /// The `Set-Cookie` value for a session (empty `value` ends it).
 pub fn session_cookie(state: &AppState, value: &str) -> String {
     let age = if value.is_empty() { 0 } else { SESSION_SECS };
-    let secure = if state.secure_cookies() { "; Secure" } else { "" };
+    let secure = if state.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={age}{secure}")
 }
 
@@ -76,7 +80,11 @@ pub fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<Stri
         Some(v) => (v.to_owned(), None),
         None => {
             let v = sign::random_hex();
-            let secure = if state.secure_cookies() { "; Secure" } else { "" };
+            let secure = if state.secure_cookies() {
+                "; Secure"
+            } else {
+                ""
+            };
             let set = format!("{CSRF_COOKIE}={v}; Path=/; HttpOnly; SameSite=Strict{secure}");
             (v, Some(set))
         }

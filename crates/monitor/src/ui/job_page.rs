@@ -40,7 +40,11 @@ pub async fn job_page(
         String::new()
     };
     let final_log = if rec.state.is_final() {
-        Some(logs::whole(&state, &rec).await.unwrap_or_else(|e| vec![e.error]))
+        Some(
+            logs::whole(&state, &rec)
+                .await
+                .unwrap_or_else(|e| vec![e.error]),
+        )
     } else {
         None
     };
@@ -62,12 +66,19 @@ pub async fn job_page(
             }
         }
     };
-    Page::ok(page(&format!("Job {}", &raw[..8.min(raw.len())]), who, body)).into_response()
+    Page::ok(page(
+        &format!("Job {}", &raw[..8.min(raw.len())]),
+        who,
+        body,
+    ))
+    .into_response()
 }
 
 fn facts(r: &JobRecord) -> Markup {
     let when = |t: Option<chrono::DateTime<chrono::Utc>>| match t {
-        Some(t) => html! { time datetime=(t.to_rfc3339()) { (t.format("%Y-%m-%d %H:%M:%S UTC")) " (" (ago(t)) ")" } },
+        Some(t) => {
+            html! { time datetime=(t.to_rfc3339()) { (t.format("%Y-%m-%d %H:%M:%S UTC")) " (" (ago(t)) ")" } }
+        }
         None => html! { "—" },
     };
     html! {

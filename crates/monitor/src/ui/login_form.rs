@@ -11,7 +11,11 @@ use crate::auth::{Access, session};
 use crate::state::AppState;
 
 /// The login page.
-pub async fn login_form(State(state): State<AppState>, access: Access, headers: HeaderMap) -> Response {
+pub async fn login_form(
+    State(state): State<AppState>,
+    access: Access,
+    headers: HeaderMap,
+) -> Response {
     let (csrf, set) = session::csrf_token(&state, &headers);
     let who = access.session.as_deref();
     let body = html! {

@@ -29,11 +29,15 @@ pub async fn login_post(State(state): State<AppState>, headers: HeaderMap, body:
         Err(e) => return error_page(&e.into(), None),
     };
     let Some(t) = found.filter(|_| !token.is_empty()) else {
-        return error_page(&ApiError::unauthorized("that API token is unknown or revoked"), None);
+        return error_page(
+            &ApiError::unauthorized("that API token is unknown or revoked"),
+            None,
+        );
     };
     let value = session::new_session(state.secret(), &t.name);
     let mut r = (StatusCode::SEE_OTHER, ()).into_response();
-    r.headers_mut().insert(LOCATION, HeaderValue::from_static("/"));
+    r.headers_mut()
+        .insert(LOCATION, HeaderValue::from_static("/"));
     if let Ok(v) = HeaderValue::from_str(&session::session_cookie(&state, &value)) {
         r.headers_mut().insert(SET_COOKIE, v);
     }

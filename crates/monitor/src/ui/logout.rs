@@ -17,12 +17,16 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Bod
         Ok(f) => f,
         Err(e) => return error_page(&e, None),
     };
-    let csrf = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+    let csrf = form
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str());
     if let Err(e) = session::check_csrf(&headers, csrf) {
         return error_page(&e, None);
     }
     let mut r = (StatusCode::SEE_OTHER, ()).into_response();
-    r.headers_mut().insert(LOCATION, HeaderValue::from_static("/login"));
+    r.headers_mut()
+        .insert(LOCATION, HeaderValue::from_static("/login"));
     if let Ok(v) = HeaderValue::from_str(&session::session_cookie(&state, "")) {
         r.headers_mut().insert(SET_COOKIE, v);
     }

@@ -34,7 +34,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/workers", get(workers_page::workers_page))
         .route("/queues", get(queues_page::queues_page))
-        .route("/login", get(login_form::login_form).post(login_post::login_post))
+        .route(
+            "/login",
+            get(login_form::login_form).post(login_post::login_post),
+        )
         .route("/logout", post(logout::logout))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))

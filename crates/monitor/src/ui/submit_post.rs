@@ -192,7 +192,12 @@ pub fn to_toml(v: &FormValues) -> Result<String, (Option<String>, String)> {
     }
     let key = match v.image_type.as_str() {
         "dvd" | "live" | "boot" => v.image_type.clone(),
-        other => return Err((Some("type".into()), format!("`{other}` is not boot, dvd or live"))),
+        other => {
+            return Err((
+                Some("type".into()),
+                format!("`{other}` is not boot, dvd or live"),
+            ));
+        }
     };
     t.insert(key, Value::Table(section));
     toml::to_string(&t).map_err(|e| (None, e.to_string()))
@@ -204,7 +209,10 @@ mod tests {
 
     #[test]
     fn form_locations_are_stripped_and_toml_is_escaped() {
-        assert_eq!(strip_location("spec.toml:7: [live] label: missing"), "[live] label: missing");
+        assert_eq!(
+            strip_location("spec.toml:7: [live] label: missing"),
+            "[live] label: missing"
+        );
         assert_eq!(strip_location("release: bad"), "release: bad");
         let v = FormValues {
             image_type: "live".into(),
