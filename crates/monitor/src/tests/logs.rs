@@ -66,7 +66,7 @@ async fn follow_streams_a_growing_file_in_order_and_ends_with_the_job() {
     let j = app.add_job(boot_spec("17")).await;
     let lease = app
         .store
-        .claim(&[j.queue.clone()], &worker())
+        .claim(std::slice::from_ref(&j.queue), &worker())
         .await
         .expect("claim")
         .expect("a job");
