@@ -40,6 +40,7 @@ TEST_APT_PACKAGES=(
   rpm2cpio                     # RPM payload extraction in tests
   ovmf                         # UEFI firmware for QEMU boot tests
   redis-server                 # the fleet's broker (job store, queues, log streams)
+  chromium chromium-driver     # the monitor's browser test (driven by playwright-core)
 )
 # qemu-system-x86 is installed apart, matched to the installed qemu-utils (see install_qemu).
 # Fedora equivalents, for the dnf branch (untested).
@@ -55,11 +56,17 @@ PIP_PACKAGES=(
   pyftpdlib                    # the FTP staging server (scripts/testenv/ftpd.py)
   pyopenssl                    # pyftpdlib's explicit FTPS (AUTH TLS)
   requests python-dateutil six defusedxml  # what the koji client library needs at run time
+  schemathesis                 # property tests of the monitor's API against its OpenAPI document
 )
 # PyPI packages installed without their dependencies: koji's requests-gssapi is only for
 # Kerberos logins, which the tests' anonymous calls against the Koji stand-in never make.
 PIP_NODEPS_PACKAGES=(
   koji                         # the real Koji client: the oracle for the Koji hub stand-in
+)
+# npm packages for the browser test, installed under $D/node. playwright-core never downloads
+# a browser: the test drives Debian's /usr/bin/chromium.
+NPM_PACKAGES=(
+  playwright-core@1.64
 )
 
 need_root() {
@@ -173,6 +180,20 @@ install_venv() {
   printf '%s' "$want" > "$stamp"
 }
 
+install_node() {
+  local dir=$D/node stamp=$D/node/.fbs-packages want
+  want=$(printf '%s\n' "${NPM_PACKAGES[@]}")
+  if [ -d "$dir/node_modules" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return
+  fi
+  command -v npm >/dev/null || { log "npm is missing: install Node.js (apt-get install nodejs npm)"; exit 3; }
+  log "npm packages: ${NPM_PACKAGES[*]}"
+  mkdir -p "$dir"
+  [ -f "$dir/package.json" ] || printf '{ "name": "fbs-testenv", "private": true }\n' > "$dir/package.json"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$dir" --no-audit --no-fund --silent "${NPM_PACKAGES[@]}"
+  printf '%s' "$want" > "$stamp"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -282,6 +303,7 @@ write_env() {
     echo "export FBS_TEST_FTP_USER='$FTP_USER'"
     echo "export FBS_TEST_FTP_PASSWORD='$FTP_PASSWORD'"
     echo "export FBS_TEST_FTPD='$ROOT/scripts/testenv/ftpd.py'"
+    echo "export FBS_TEST_NODE_MODULES='$D/node/node_modules'"
   } > "$D/env"
 }
 
@@ -304,6 +326,7 @@ case "${1:-}" in
   up)
     install_packages
     install_venv
+    install_node
     FBS_APT_DIR=$APT_DIR "$ROOT/scripts/fixtures/make-repo.sh" "$D/fixtures"
     "$ROOT/scripts/fixtures/make-koji.sh" "$D/koji-fixtures"
     start_redis

@@ -3,7 +3,7 @@
 //! and the client commands driven as a user would. Timers are 0.5–2 s; waits are generous.
 
 mod cli;
-mod rig;
+pub(crate) mod rig;
 
 use std::time::{Duration, Instant};
 

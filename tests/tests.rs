@@ -9,6 +9,7 @@ mod fleet;
 mod kickstart;
 mod koji;
 mod local;
+mod monitor;
 mod native;
 mod pipeline;
 mod runner;
