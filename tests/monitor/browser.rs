@@ -37,7 +37,9 @@ fn node_modules() -> Option<PathBuf> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_browser_submits_a_job_and_watches_it_live() {
     let Some(url) = shared_redis() else { return };
-    let Some(modules) = node_modules() else { return };
+    let Some(modules) = node_modules() else {
+        return;
+    };
     assert!(
         std::path::Path::new("/usr/bin/chromium").exists(),
         "/usr/bin/chromium is missing (scripts/testenv.sh up installs it)"
@@ -76,7 +78,8 @@ async fn a_browser_submits_a_job_and_watches_it_live() {
         String::from_utf8_lossy(&out.stderr),
         rig.worker_logs()
     );
-    let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("json");
+    let seen: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("json");
     let live = seen["live_text"].as_str().unwrap_or("");
     assert!(live.contains("build step 3 of 24"), "{seen}");
     assert!(
@@ -86,12 +89,28 @@ async fn a_browser_submits_a_job_and_watches_it_live() {
     assert_eq!(seen["final_badge"].as_str(), Some("succeeded"), "{seen}");
     let final_log = seen["final_log"].as_str().unwrap_or("");
     for i in 1..=24 {
-        assert!(final_log.contains(&format!("build step {i} of 24")), "line {i}: {seen}");
+        assert!(
+            final_log.contains(&format!("build step {i} of 24")),
+            "line {i}: {seen}"
+        );
     }
-    assert_eq!(seen["phone_overflow"].as_bool(), Some(false), "the phone page scrolls sideways");
-    for f in ["job-live.png", "dashboard.png", "job-done.png", "dashboard-phone.png"] {
+    assert_eq!(
+        seen["phone_overflow"].as_bool(),
+        Some(false),
+        "the phone page scrolls sideways"
+    );
+    for f in [
+        "job-live.png",
+        "dashboard.png",
+        "job-done.png",
+        "dashboard-phone.png",
+    ] {
         let p = shots.join(f);
-        assert!(p.metadata().is_ok_and(|m| m.len() > 1000), "{}", p.display());
+        assert!(
+            p.metadata().is_ok_and(|m| m.len() > 1000),
+            "{}",
+            p.display()
+        );
         eprintln!("screenshot: {}", p.display());
     }
     let id: fbs_core::job::JobId = seen["job"].as_str().expect("job id").parse().expect("uuid");

@@ -68,13 +68,22 @@ async fn followers_get_every_line_in_order_and_stop_when_the_job_ends() {
     let sse = tokio::spawn(read_stream(log.clone(), "text/event-stream"));
     let cli = rig
         .fbs()
-        .args(["logs", "-f", &job.id.to_string(), "--monitor", &monitor.url("")])
+        .args([
+            "logs",
+            "-f",
+            &job.id.to_string(),
+            "--monitor",
+            &monitor.url(""),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("fbs logs");
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert!(!plain.is_finished() && !sse.is_finished(), "followers wait for a queued job");
+    assert!(
+        !plain.is_finished() && !sse.is_finished(),
+        "followers wait for a queued job"
+    );
     let script = format!(
         "i=1; while [ $i -le {LINES} ]; do echo \"payload line $i\"; \
          if [ $((i % 300)) = 0 ]; then sleep 0.2; fi; i=$((i+1)); done; echo iso > \"$OUT/test.iso\""
@@ -117,9 +126,15 @@ async fn followers_get_every_line_in_order_and_stop_when_the_job_ends() {
         .await
         .expect("join")
         .expect("fbs logs ran");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
         whole,
         "fbs logs -f --monitor"
     );

@@ -49,7 +49,13 @@ async fn the_api_conforms_to_its_openapi_document() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     eprintln!("{stdout}\n{stderr}");
     eprintln!("schemathesis took {:.1} s", started.elapsed().as_secs_f64());
-    assert!(out.status.success(), "schemathesis found problems (see above)");
-    assert!(started.elapsed() < Duration::from_secs(240), "keep the run bounded");
+    assert!(
+        out.status.success(),
+        "schemathesis found problems (see above)"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(240),
+        "keep the run bounded"
+    );
     monitor.stop().await;
 }

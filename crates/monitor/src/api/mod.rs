@@ -33,6 +33,7 @@ use crate::state::{AppState, Role};
         license(name = "MIT OR Apache-2.0")
     ),
     modifiers(&BearerScheme),
+    components(schemas(types::FollowFlag)),
     tags(
         (name = "jobs", description = "Submit, list, cancel and retry jobs"),
         (name = "logs", description = "Job logs, whole or live"),

@@ -54,7 +54,7 @@ pub fn row(j: &JobRecord) -> Markup {
         tr data-id=(id) {
             td.id { a href={ "/jobs/" (id) } { (id[..8]) "…" } }
             td { (badge(j.state.as_str())) }
-            td { (j.spec.summary_short()) }
+            td { (j.spec.image_type()) " " (j.spec.arch) "/" (j.spec.release) }
             td { (j.queue.as_str()) }
             td { (j.worker_host.as_deref().unwrap_or("—")) }
             td { (j.submitter) }
