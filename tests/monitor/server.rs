@@ -16,6 +16,11 @@ pub struct Monitor {
 
 impl Monitor {
     pub async fn start(config: DaemonConfig, backend: Backend) -> Monitor {
+        Self::start_with(config, backend, false).await
+    }
+
+    /// With `notifier`, the monitor also sends mail (webapp role with SMTP settings).
+    pub async fn start_with(config: DaemonConfig, backend: Backend, notifier: bool) -> Monitor {
         let token = fbs_monitor::token::create(&backend, "test")
             .await
             .expect("create a token");
@@ -27,6 +32,7 @@ impl Monitor {
             stop: stop.clone(),
             bound: Some(tx),
             backend: Some(backend),
+            notifier,
             ..Default::default()
         };
         let handle = tokio::spawn(fbs_monitor::run(config, options));
