@@ -4,6 +4,7 @@
 //! mailing each event once through the test SMTP server.
 
 mod browser;
+mod cli;
 mod follow;
 mod notify;
 mod schema;
