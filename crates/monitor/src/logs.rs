@@ -109,6 +109,16 @@ pub async fn follow(
         } else {
             None
         };
+        if let Some(e) = existing.as_ref().filter(|e| !e.is_empty())
+            && rec.state.is_final()
+        {
+            // Ended: every line is stored; no need to wait on the stream.
+            let lines = e.iter().map(|e| e.line.to_string()).collect();
+            let items: Vec<FollowItem> = numbered(lines, from)
+                .chain(std::iter::once(FollowItem::End(rec.state)))
+                .collect();
+            return Ok(futures::stream::iter(items).boxed());
+        }
         let stream_gone = rec.state.is_final() && existing.as_ref().is_some_and(Vec::is_empty);
         if !stream_gone {
             let (start_id, mut n) = match &existing {
