@@ -1,6 +1,8 @@
 //! schemathesis against a live monitor on 127.0.0.1: generated requests for every operation
 //! of `/openapi.json` (a bounded number each), with a valid API token; no server errors, and
-//! every answer conforms to the document (status codes, content types, bodies).
+//! every answer conforms to the document (status codes, content types, bodies). One worker:
+//! schemathesis's generator is not thread-safe on CPython 3.11 (`ast.parse` in threads fails
+//! with "AST constructor recursion depth mismatch").
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -35,7 +37,7 @@ async fn the_api_conforms_to_its_openapi_document() {
         Command::new(st)
             .args(["run", &schema, "--checks"])
             .arg("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance")
-            .args(["--max-examples", "25", "--request-timeout", "10", "--workers", "2"])
+            .args(["--max-examples", "25", "--request-timeout", "10", "--workers", "1"])
             .args(["--seed", "1", "--no-color", "--suppress-health-check", "all"])
             .args(["-H", &auth])
             .env("SCHEMATHESIS_HOOKS", "")

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod hub;
 pub mod logs;
 pub mod metrics;
 pub mod notifier;

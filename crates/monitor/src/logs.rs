@@ -8,25 +8,31 @@
 //!    Both paths are built from the stored record and the parsed job id, never from a request.
 //!
 //! Lines are numbered from 1 in the order written; a follower that has read N lines resumes
-//! with `from=N` (or SSE `Last-Event-ID: N`).
+//! with `from=N` (or SSE `Last-Event-ID: N`). Followers of a job on Redis share one reader
+//! (see [`crate::hub`]).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use fbs_core::job::{JobId, JobRecord, JobState};
+use fbs_core::queue::redis::RedisStore;
 use fbs_core::spec::Staging;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
+use tokio::sync::broadcast;
 
 use crate::error::{ApiError, ApiResult};
+use crate::hub::{Lines, Msg};
 use crate::state::{AppState, Role};
 
 /// One item of a followed log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FollowItem {
-    /// Line number `n` (from 1) and its text.
-    Line(u64, String),
+    /// Lines numbered from 1, ascending; a batch may repeat numbers already delivered (the
+    /// consumer skips what it has seen).
+    Lines(Lines),
     /// The job ended in this state; the stream ends.
     End(JobState),
     /// Reading failed; the stream ends.
@@ -95,93 +101,71 @@ pub async fn whole(state: &AppState, rec: &JobRecord) -> ApiResult<Vec<String>> 
     }
 }
 
-/// Follow the log from after line `from` until the job ends.
+/// Follow the log until the job ends. Items may start before line `from`; the consumer skips
+/// line numbers it does not want.
 pub async fn follow(
     state: &AppState,
     rec: &JobRecord,
-    from: u64,
 ) -> ApiResult<BoxStream<'static, FollowItem>> {
     if state.role() == Role::Webapp
         && let Some(r) = state.redis()
     {
-        let existing = if from > 0 || rec.state.is_final() {
-            Some(r.read_log(rec.id).await?)
-        } else {
-            None
-        };
-        if let Some(e) = existing.as_ref().filter(|e| !e.is_empty())
-            && rec.state.is_final()
-        {
-            // Ended: every line is stored; no need to wait on the stream.
-            let lines = e.iter().map(|e| e.line.to_string()).collect();
-            let items: Vec<FollowItem> = numbered(lines, from)
-                .chain(std::iter::once(FollowItem::End(rec.state)))
-                .collect();
-            return Ok(futures::stream::iter(items).boxed());
-        }
-        let stream_gone = rec.state.is_final() && existing.as_ref().is_some_and(Vec::is_empty);
-        if !stream_gone {
-            let (start_id, mut n) = match &existing {
-                Some(e) if from > 0 => {
-                    let k = usize::try_from(from).unwrap_or(usize::MAX).min(e.len());
-                    (k.checked_sub(1).map(|i| e[i].id.clone()), k as u64)
-                }
-                _ => (None, 0),
-            };
-            let entries = r.follow(rec.id, start_id).await?;
-            let (st, id) = (state.clone(), rec.id);
-            let lines = entries.map(move |item| match item {
-                Ok(e) => {
-                    n += 1;
-                    FollowItem::Line(n, e.line.to_string())
-                }
-                Err(e) => FollowItem::Error(e.to_string()),
-            });
-            return Ok(with_end(lines, st, id).boxed());
+        // Subscribe before reading the history: a line is then in one or the other.
+        let rx = (!rec.state.is_final()).then(|| state.hubs().subscribe(r, rec.id));
+        let history = numbered(r.read_log(rec.id).await?.iter().map(|e| e.line.to_string()));
+        match rx {
+            Some(rx) => return Ok(live(history, rx, r.clone(), rec.id).boxed()),
+            None if !history.is_empty() => {
+                let items = vec![FollowItem::Lines(history), FollowItem::End(rec.state)];
+                return Ok(futures::stream::iter(items).boxed());
+            }
+            // Ended, and its stream is gone: the files below.
+            None => {}
         }
     }
     if rec.state.is_final() {
         let lines = from_files(state, rec).ok_or_else(|| gone(rec))?;
-        let end = rec.state;
-        let items: Vec<FollowItem> = numbered(lines, from)
-            .chain(std::iter::once(FollowItem::End(end)))
-            .collect();
+        let items = vec![
+            FollowItem::Lines(numbered(lines.into_iter())),
+            FollowItem::End(rec.state),
+        ];
         return Ok(futures::stream::iter(items).boxed());
     }
-    Ok(tail_file(state.clone(), rec.clone(), from).boxed())
+    Ok(tail_file(state.clone(), rec.clone()).boxed())
 }
 
-fn numbered(lines: Vec<String>, from: u64) -> impl Iterator<Item = FollowItem> {
-    lines
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| (i as u64 + 1, l))
-        .filter(move |(n, _)| *n > from)
-        .map(|(n, l)| FollowItem::Line(n, l))
+fn numbered(lines: impl Iterator<Item = String>) -> Lines {
+    Arc::new(lines.enumerate().map(|(i, l)| (i as u64 + 1, l)).collect())
 }
 
-/// After the lines, one `End` with the job's final state; nothing after an error.
-fn with_end(
-    lines: impl Stream<Item = FollowItem> + Send + 'static,
-    state: AppState,
+/// The history, then the hub's batches until the job ends; after a lag, the history again.
+fn live(
+    history: Lines,
+    rx: broadcast::Receiver<Msg>,
+    store: RedisStore,
     id: JobId,
 ) -> impl Stream<Item = FollowItem> + Send + 'static {
-    let init = (lines.boxed(), Some((state, id)));
-    futures::stream::unfold(init, |(mut lines, end)| async move {
-        let (state, id) = end?;
-        match lines.next().await {
-            Some(FollowItem::Error(e)) => Some((FollowItem::Error(e), (lines, None))),
-            Some(item) => Some((item, (lines, Some((state, id))))),
-            None => {
-                let item = match state.jobs().get(id).await {
-                    Ok(Some(r)) => FollowItem::End(r.state),
-                    Ok(None) => FollowItem::Error(format!("job {id} is gone")),
-                    Err(e) => FollowItem::Error(e.to_string()),
-                };
-                Some((item, (lines, None)))
-            }
+    let first = futures::stream::once(async move { FollowItem::Lines(history) });
+    let rest = futures::stream::unfold(Some(rx), move |rx| {
+        let store = store.clone();
+        async move {
+            let mut rx = rx?;
+            let item = match rx.recv().await {
+                Ok(Msg::Lines(l)) => FollowItem::Lines(l),
+                Ok(Msg::End(s)) => return Some((FollowItem::End(s), None)),
+                Ok(Msg::Error(e)) => return Some((FollowItem::Error(e), None)),
+                Err(broadcast::error::RecvError::Lagged(_)) => match store.read_log(id).await {
+                    Ok(h) => FollowItem::Lines(numbered(h.iter().map(|e| e.line.to_string()))),
+                    Err(e) => return Some((FollowItem::Error(e.to_string()), None)),
+                },
+                Err(broadcast::error::RecvError::Closed) => {
+                    return Some((FollowItem::Error("the log stream ended early".into()), None));
+                }
+            };
+            Some((item, Some(rx)))
         }
-    })
+    });
+    first.chain(rest)
 }
 
 struct Tail {
@@ -191,13 +175,12 @@ struct Tail {
     offset: u64,
     partial: Vec<u8>,
     line: u64,
-    from: u64,
     done: bool,
 }
 
 /// Follow a job's local log file: poll for growth, end once the job has ended and the file is
 /// read to its end.
-fn tail_file(state: AppState, rec: JobRecord, from: u64) -> impl Stream<Item = FollowItem> {
+fn tail_file(state: AppState, rec: JobRecord) -> impl Stream<Item = FollowItem> {
     let t = Tail {
         state,
         rec,
@@ -205,7 +188,6 @@ fn tail_file(state: AppState, rec: JobRecord, from: u64) -> impl Stream<Item = F
         offset: 0,
         partial: Vec::new(),
         line: 0,
-        from,
         done: false,
     };
     futures::stream::unfold(t, |mut t| async move {
@@ -249,8 +231,9 @@ fn tail_file(state: AppState, rec: JobRecord, from: u64) -> impl Stream<Item = F
 impl Tail {
     fn push(&mut self, out: &mut Vec<FollowItem>, text: String) {
         self.line += 1;
-        if self.line > self.from {
-            out.push(FollowItem::Line(self.line, text));
+        match out.last_mut() {
+            Some(FollowItem::Lines(l)) => Arc::make_mut(l).push((self.line, text)),
+            _ => out.push(FollowItem::Lines(Arc::new(vec![(self.line, text)]))),
         }
     }
 

@@ -80,6 +80,7 @@ struct Inner {
     work_dir: PathBuf,
     secret: Vec<u8>,
     started: Instant,
+    hubs: Arc<crate::hub::Hubs>,
 }
 
 impl AppState {
@@ -100,6 +101,7 @@ impl AppState {
                 work_dir,
                 secret,
                 started: Instant::now(),
+                hubs: Arc::default(),
             }),
         }
     }
@@ -142,6 +144,11 @@ impl AppState {
     /// The server secret.
     pub fn secret(&self) -> &[u8] {
         &self.inner.secret
+    }
+
+    /// The log hubs (one Redis reader per followed job).
+    pub fn hubs(&self) -> &Arc<crate::hub::Hubs> {
+        &self.inner.hubs
     }
 
     /// Seconds since start.

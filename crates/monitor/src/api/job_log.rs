@@ -4,6 +4,7 @@
 //! `end` event whose data is the final state), else as plain chunked text.
 
 use std::convert::Infallible;
+use std::fmt::Write;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -12,9 +13,9 @@ use axum::http::header::{
     ACCEPT, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_RANGE, CONTENT_TYPE, RANGE,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
+use futures::stream::BoxStream;
 
 use super::extract::{ApiQuery, JobPath};
 use super::types::{FollowFlag, LogQuery};
@@ -65,49 +66,94 @@ pub async fn job_log(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let from = q.from.unwrap_or(0).max(resume.unwrap_or(0));
-    let items = logs::follow(&state, &rec, from).await?;
+    let items = logs::follow(&state, &rec).await?;
     let sse = headers
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/event-stream"));
-    if sse {
-        let events = items.map(|i| Ok::<_, Infallible>(event(i)));
-        let mut resp = Sse::new(events)
-            .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-            .into_response();
-        resp.headers_mut()
-            .insert("x-accel-buffering", HeaderValue::from_static("no"));
-        return Ok(resp);
-    }
-    let chunks = items.map(|i| {
-        Ok::<_, Infallible>(Bytes::from(match i {
-            FollowItem::Line(_, text) => text + "\n",
-            FollowItem::End(_) => String::new(),
-            FollowItem::Error(e) => format!("fbs: log stream failed: {e}\n"),
-        }))
-    });
-    let mut resp = Response::new(Body::from_stream(chunks));
+    let body = render(items, from, sse);
+    let mut resp = Response::new(Body::from_stream(body));
     let h = resp.headers_mut();
-    h.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    let ctype = if sse {
+        "text/event-stream"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(resp)
 }
 
-fn event(item: FollowItem) -> Event {
-    match item {
-        // A line never holds a newline; a stray CR would split an SSE field.
-        FollowItem::Line(n, text) => Event::default()
-            .id(n.to_string())
-            .data(text.replace('\r', "")),
-        FollowItem::End(state) => Event::default().event("end").data(state.as_str()),
-        FollowItem::Error(e) => Event::default()
-            .event("error")
-            .data(e.replace(['\r', '\n'], " ")),
-    }
+/// How often an idle SSE stream gets a comment, so proxies keep it open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The followed log as body chunks, one per batch, rendered once per batch: plain lines, or
+/// SSE events (`id: N`, `data: LINE`; then `event: end`, whose data is the final state).
+fn render(
+    items: BoxStream<'static, FollowItem>,
+    from: u64,
+    sse: bool,
+) -> impl futures::Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+    futures::stream::unfold(Some((items, from)), move |st| async move {
+        let (mut items, mut last) = st?;
+        loop {
+            let next = if sse {
+                match tokio::time::timeout(KEEP_ALIVE, items.next()).await {
+                    Ok(n) => n,
+                    Err(_) => {
+                        return Some((
+                            Ok(Bytes::from_static(b": keep-alive\n\n")),
+                            Some((items, last)),
+                        ));
+                    }
+                }
+            } else {
+                items.next().await
+            };
+            let chunk = match next? {
+                FollowItem::Lines(lines) => {
+                    let mut out = String::new();
+                    let seen = last;
+                    for (n, text) in lines.iter().filter(|(n, _)| *n > seen) {
+                        if sse {
+                            // A line never holds a newline; a stray CR would split the field.
+                            let _ = write!(out, "id: {n}\ndata: {}\n\n", text.replace('\r', ""));
+                        } else {
+                            out.push_str(text);
+                            out.push('\n');
+                        }
+                        last = *n;
+                    }
+                    if out.is_empty() {
+                        continue;
+                    }
+                    out
+                }
+                FollowItem::End(state) if sse => {
+                    return Some((
+                        Ok(Bytes::from(format!("event: end\ndata: {state}\n\n"))),
+                        None,
+                    ));
+                }
+                FollowItem::End(_) => return None,
+                FollowItem::Error(e) if sse => {
+                    let e = e.replace(['\r', '\n'], " ");
+                    return Some((
+                        Ok(Bytes::from(format!("event: error\ndata: {e}\n\n"))),
+                        None,
+                    ));
+                }
+                FollowItem::Error(e) => {
+                    return Some((
+                        Ok(Bytes::from(format!("fbs: log stream failed: {e}\n"))),
+                        None,
+                    ));
+                }
+            };
+            return Some((Ok(Bytes::from(chunk)), Some((items, last))));
+        }
+    })
 }
 
 /// The body, or the single byte range `Range` asks for (several ranges: the whole body).
