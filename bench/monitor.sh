@@ -11,7 +11,11 @@ FOLLOWERS=${1:-200} RATE=${2:-20000} SECS=${3:-30}
 T=${CARGO_TARGET_DIR:-$ROOT/target}
 W=$(mktemp -d); echo "work dir: $W" >&2
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${KEEP:-}" ] || rm -rf "$W"; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -n "${KEEP:-}" ] || rm -rf "$W"
+}
 trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

@@ -45,29 +45,39 @@ async fn follow(url: String) -> anyhow::Result<Seen> {
     while let Some(chunk) = body.next().await {
         buf.extend_from_slice(&chunk?);
         let now = now_ns();
-        while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=pos).collect();
-            let text = String::from_utf8_lossy(&line);
-            let Some((_, payload)) = text.split_once(" out ") else {
+        let mut start = 0;
+        while let Some(pos) = buf[start..].iter().position(|b| *b == b'\n') {
+            let line = &buf[start..start + pos];
+            start += pos + 1;
+            let Some((seq, sent)) = parse(line) else {
                 continue;
             };
-            let mut parts = payload.split_whitespace();
-            let seq = parts
-                .next()
-                .and_then(|s| s.strip_prefix("seq=")?.parse::<u64>().ok());
-            let sent = parts
-                .next()
-                .and_then(|s| s.strip_prefix("t=")?.parse::<u128>().ok());
-            if let (Some(seq), Some(sent)) = (seq, sent) {
-                seen.in_order &= seq == next;
-                next = seq + 1;
-                seen.lines += 1;
-                seen.latencies_us
-                    .push(u64::try_from(now.saturating_sub(sent) / 1000).unwrap_or(u64::MAX));
-            }
+            seen.in_order &= seq == next;
+            next = seq + 1;
+            seen.lines += 1;
+            seen.latencies_us
+                .push(u64::try_from(now.saturating_sub(sent) / 1000).unwrap_or(u64::MAX));
         }
+        buf.drain(..start);
     }
     Ok(seen)
+}
+
+/// `… out seq=N t=NANOS` → (N, NANOS), without allocating.
+fn parse(line: &[u8]) -> Option<(u64, u128)> {
+    let at = line.windows(9).position(|w| w == b" out seq=")? + 9;
+    let digits = |s: &[u8]| -> Option<(u128, usize)> {
+        let n = s.iter().take_while(|b| b.is_ascii_digit()).count();
+        let mut v: u128 = 0;
+        for b in &s[..n] {
+            v = v * 10 + u128::from(b - b'0');
+        }
+        (n > 0).then_some((v, n))
+    };
+    let (seq, n) = digits(&line[at..])?;
+    let rest = line.get(at + n..)?.strip_prefix(b" t=")?;
+    let (sent, _) = digits(rest)?;
+    Some((u64::try_from(seq).ok()?, sent))
 }
 
 fn pct(sorted: &[u64], p: f64) -> u64 {

@@ -3,7 +3,7 @@
 //! follower through a broadcast channel. A follower subscribes first and reads the stored
 //! history second, so every line reaches it through one or the other (lines are numbered from
 //! the stream's start, and a follower skips numbers it has seen). A follower that falls behind
-//! the channel reads the history again. The hub ends when the job ends (after the last line)
+//! the channel reads the lines it missed from the stream, after the last one it got. The hub ends when the job ends (after the last line)
 //! or when nobody listens any more.
 
 use std::collections::HashMap;
@@ -15,8 +15,17 @@ use fbs_core::queue::redis::RedisStore;
 use futures::StreamExt;
 use tokio::sync::broadcast;
 
-/// Lines numbered from 1, ascending.
-pub type Lines = Arc<Vec<(u64, String)>>;
+/// Lines numbered from 1, ascending, and the stream id of the last (`None` from a file).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// `(number, text)`.
+    pub lines: Vec<(u64, String)>,
+    /// The stream entry id of the last line.
+    pub last_id: Option<String>,
+}
+
+/// A shared batch.
+pub type Lines = Arc<Batch>;
 
 /// What a hub sends.
 #[derive(Debug, Clone)]
@@ -99,16 +108,20 @@ async fn run(hubs: Arc<Hubs>, store: RedisStore, id: JobId, tx: broadcast::Sende
     let mut batches = std::pin::pin!(stream.ready_chunks(BATCH));
     let mut n = 0u64;
     while let Some(batch) = batches.next().await {
-        let mut lines = Vec::with_capacity(batch.len());
+        let mut b = Batch {
+            lines: Vec::with_capacity(batch.len()),
+            last_id: None,
+        };
         for item in batch {
             match item {
                 Ok(e) => {
                     n += 1;
-                    lines.push((n, e.line.to_string()));
+                    b.lines.push((n, e.line.to_string()));
+                    b.last_id = Some(e.id);
                 }
                 Err(e) => {
-                    if !lines.is_empty() {
-                        let _ = tx.send(Msg::Lines(Arc::new(lines)));
+                    if !b.lines.is_empty() {
+                        let _ = tx.send(Msg::Lines(Arc::new(b)));
                     }
                     return end(Msg::Error(e.to_string()));
                 }
@@ -116,7 +129,7 @@ async fn run(hubs: Arc<Hubs>, store: RedisStore, id: JobId, tx: broadcast::Sende
         }
         // A send fails only when nobody listens; a follower that joins meanwhile reads these
         // lines from the stored history.
-        if tx.send(Msg::Lines(Arc::new(lines))).is_err() && hubs.remove_if_unheard(id, &tx) {
+        if tx.send(Msg::Lines(Arc::new(b))).is_err() && hubs.remove_if_unheard(id, &tx) {
             return;
         }
     }

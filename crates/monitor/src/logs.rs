@@ -24,7 +24,7 @@ use futures::{Stream, StreamExt};
 use tokio::sync::broadcast;
 
 use crate::error::{ApiError, ApiResult};
-use crate::hub::{Lines, Msg};
+use crate::hub::{Batch, Lines, Msg};
 use crate::state::{AppState, Role};
 
 /// One item of a followed log.
@@ -112,10 +112,12 @@ pub async fn follow(
     {
         // Subscribe before reading the history: a line is then in one or the other.
         let rx = (!rec.state.is_final()).then(|| state.hubs().subscribe(r, rec.id));
-        let history = numbered(r.read_log(rec.id).await?.iter().map(|e| e.line.to_string()));
+        let history = r.read_log(rec.id).await?;
+        let last_id = history.last().map(|e| e.id.clone());
+        let history = numbered(history.iter().map(|e| e.line.to_string()), last_id);
         match rx {
             Some(rx) => return Ok(live(history, rx, r.clone(), rec.id).boxed()),
-            None if !history.is_empty() => {
+            None if !history.lines.is_empty() => {
                 let items = vec![FollowItem::Lines(history), FollowItem::End(rec.state)];
                 return Ok(futures::stream::iter(items).boxed());
             }
@@ -126,7 +128,7 @@ pub async fn follow(
     if rec.state.is_final() {
         let lines = from_files(state, rec).ok_or_else(|| gone(rec))?;
         let items = vec![
-            FollowItem::Lines(numbered(lines.into_iter())),
+            FollowItem::Lines(numbered(lines.into_iter(), None)),
             FollowItem::End(rec.state),
         ];
         return Ok(futures::stream::iter(items).boxed());
@@ -134,36 +136,89 @@ pub async fn follow(
     Ok(tail_file(state.clone(), rec.clone()).boxed())
 }
 
-fn numbered(lines: impl Iterator<Item = String>) -> Lines {
-    Arc::new(lines.enumerate().map(|(i, l)| (i as u64 + 1, l)).collect())
+fn numbered(lines: impl Iterator<Item = String>, last_id: Option<String>) -> Lines {
+    Arc::new(Batch {
+        lines: lines.enumerate().map(|(i, l)| (i as u64 + 1, l)).collect(),
+        last_id,
+    })
 }
 
-/// The history, then the hub's batches until the job ends; after a lag, the history again.
+/// Where a live follower is: its receiver, the last line it got and that line's stream id,
+/// and whether it is reading missed lines from the stream.
+struct Live {
+    rx: broadcast::Receiver<Msg>,
+    store: RedisStore,
+    id: JobId,
+    last_n: u64,
+    last_id: Option<String>,
+    catching_up: bool,
+}
+
+/// How many missed lines one catch-up read takes.
+const CATCH_UP: usize = 20_000;
+
+/// The history, then the hub's batches until the job ends; after a lag, the missed lines from
+/// the stream.
 fn live(
     history: Lines,
     rx: broadcast::Receiver<Msg>,
     store: RedisStore,
     id: JobId,
 ) -> impl Stream<Item = FollowItem> + Send + 'static {
+    let st = Live {
+        rx,
+        store,
+        id,
+        last_n: history.lines.last().map_or(0, |l| l.0),
+        last_id: history.last_id.clone(),
+        catching_up: false,
+    };
     let first = futures::stream::once(async move { FollowItem::Lines(history) });
-    let rest = futures::stream::unfold(Some(rx), move |rx| {
-        let store = store.clone();
-        async move {
-            let mut rx = rx?;
-            let item = match rx.recv().await {
-                Ok(Msg::Lines(l)) => FollowItem::Lines(l),
-                Ok(Msg::End(s)) => return Some((FollowItem::End(s), None)),
-                Ok(Msg::Error(e)) => return Some((FollowItem::Error(e), None)),
-                Err(broadcast::error::RecvError::Lagged(_)) => match store.read_log(id).await {
-                    Ok(h) => FollowItem::Lines(numbered(h.iter().map(|e| e.line.to_string()))),
-                    Err(e) => return Some((FollowItem::Error(e.to_string()), None)),
-                },
-                Err(broadcast::error::RecvError::Closed) => {
-                    return Some((FollowItem::Error("the log stream ended early".into()), None));
-                }
+    let rest = futures::stream::unfold(Some(st), |st| async move {
+        let mut st = st?;
+        if st.catching_up {
+            let got = match &st.last_id {
+                Some(after) => st.store.read_log_after(st.id, after, CATCH_UP).await,
+                None => st.store.read_log(st.id).await,
             };
-            Some((item, Some(rx)))
+            let entries = match got {
+                Ok(e) => e,
+                Err(e) => return Some((FollowItem::Error(e.to_string()), None)),
+            };
+            st.catching_up = entries.len() >= CATCH_UP;
+            let b = Batch {
+                lines: entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (st.last_n + 1 + i as u64, e.line.to_string()))
+                    .collect(),
+                last_id: entries.last().map(|e| e.id.clone()).or(st.last_id.clone()),
+            };
+            st.last_n += entries.len() as u64;
+            st.last_id = b.last_id.clone();
+            return Some((FollowItem::Lines(Arc::new(b)), Some(st)));
         }
+        let item = match st.rx.recv().await {
+            Ok(Msg::Lines(b)) => {
+                if let Some((n, _)) = b.lines.last()
+                    && *n > st.last_n
+                {
+                    st.last_n = *n;
+                    st.last_id = b.last_id.clone();
+                }
+                FollowItem::Lines(b)
+            }
+            Ok(Msg::End(s)) => return Some((FollowItem::End(s), None)),
+            Ok(Msg::Error(e)) => return Some((FollowItem::Error(e), None)),
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                st.catching_up = true;
+                FollowItem::Lines(Arc::default())
+            }
+            Err(broadcast::error::RecvError::Closed) => {
+                return Some((FollowItem::Error("the log stream ended early".into()), None));
+            }
+        };
+        Some((item, Some(st)))
     });
     first.chain(rest)
 }
@@ -232,8 +287,11 @@ impl Tail {
     fn push(&mut self, out: &mut Vec<FollowItem>, text: String) {
         self.line += 1;
         match out.last_mut() {
-            Some(FollowItem::Lines(l)) => Arc::make_mut(l).push((self.line, text)),
-            _ => out.push(FollowItem::Lines(Arc::new(vec![(self.line, text)]))),
+            Some(FollowItem::Lines(l)) => Arc::make_mut(l).lines.push((self.line, text)),
+            _ => out.push(FollowItem::Lines(Arc::new(Batch {
+                lines: vec![(self.line, text)],
+                last_id: None,
+            }))),
         }
     }
 

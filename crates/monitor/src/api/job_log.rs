@@ -115,7 +115,7 @@ fn render(
                 FollowItem::Lines(lines) => {
                     let mut out = String::new();
                     let seen = last;
-                    for (n, text) in lines.iter().filter(|(n, _)| *n > seen) {
+                    for (n, text) in lines.lines.iter().filter(|(n, _)| *n > seen) {
                         if sse {
                             // A line never holds a newline; a stray CR would split the field.
                             let _ = write!(out, "id: {n}\ndata: {}\n\n", text.replace('\r', ""));

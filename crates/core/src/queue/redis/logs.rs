@@ -171,6 +171,25 @@ impl RedisStore {
         Ok(r.ids.into_iter().map(entry).collect())
     }
 
+    /// At most `count` entries of job `id`'s log after entry `after`, without waiting.
+    pub async fn read_log_after(
+        &self,
+        id: JobId,
+        after: &str,
+        count: usize,
+    ) -> Result<Vec<LogEntry>, QueueError> {
+        let r: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(self.log_key(id))
+            .arg(format!("({after}"))
+            .arg("+")
+            .arg("COUNT")
+            .arg(count)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(r.ids.into_iter().map(entry).collect())
+    }
+
     /// Job `id`'s log from after entry `from` (from the start when `None`), following new
     /// lines until the job has ended and every line is read.
     pub async fn follow(
