@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use fbs_core::config::{DaemonConfig, SmtpConfig, SmtpTls};
-use fbs_core::queue::redis::{NotifyEvent, NotifyKind};
+use fbs_core::job::{EventKind, NotifyEvent};
 
 use super::server::Monitor;
 use crate::fleet::rig::{Rig, shared_redis};
@@ -54,13 +54,15 @@ async fn events_are_mailed_once_with_links_that_open_the_job() {
         .await
         .expect("cancel");
     assert_eq!(resp.status(), 200);
-    // The worker side pushes "finished"; here twice, as a redelivery would.
+    // Ending the job queued its "finished" event; here it comes twice more, as redeliveries.
     let ev = NotifyEvent {
         job_id: id.parse().expect("uuid"),
-        kind: NotifyKind::Finished,
+        kind: EventKind::Finished,
+        attempt: 1,
+        at: chrono::Utc::now(),
     };
     for _ in 0..2 {
-        rig.store.push_notify(&ev).await.expect("push");
+        rig.store.push_event(&ev).await.expect("push");
     }
     let (md, needle) = (maildir.clone(), id.clone());
     let mails = tokio::task::spawn_blocking(move || {

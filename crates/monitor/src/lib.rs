@@ -145,12 +145,10 @@ pub async fn run(config: DaemonConfig, mut options: MonitorOptions) -> Result<()
     if options.role == Role::Webapp && options.notifier {
         match (&config.smtp, &backend.redis) {
             (Some(smtp), Some(store)) => {
-                let opts = notifier::NotifierOptions {
+                let opts = notifier::Options {
                     smtp: smtp.clone(),
                     public_url: config.monitor.public_url.clone(),
-                    read_secret: config.monitor.read_token_required.then(|| secret.clone()),
-                    keep_sent: config.retention.logs,
-                    consumer: format!("monitor@{}", gethostname::gethostname().to_string_lossy()),
+                    read_key: config.monitor.read_token_required.then(|| secret.clone()),
                 };
                 let (store, stop) = (store.clone(), stop.clone());
                 tokio::spawn(async move {

@@ -172,19 +172,11 @@ async fn fetch_allowed(state: &AppState, raw: &str) -> ApiResult<String> {
     Ok(flat.text)
 }
 
-/// Store the job, queue it, and tell the notifier.
+/// Store the job and queue it (the Redis store also queues its "submitted" mail).
 pub async fn submit(state: &AppState, prepared: Prepared) -> ApiResult<JobRecord> {
     let job = JobRecord::new(prepared.spec, prepared.kickstart);
+    // The Redis store queues the "submitted" notification with the record.
     state.jobs().submit(job.clone()).await?;
-    if let Some(r) = state.redis() {
-        let ev = fbs_core::queue::redis::NotifyEvent {
-            job_id: job.id,
-            kind: fbs_core::queue::redis::NotifyKind::Submitted,
-        };
-        if let Err(e) = r.push_notify(&ev).await {
-            tracing::warn!(job = %job.id, error = %e, "cannot queue the submitted mail");
-        }
-    }
     tracing::info!(job = %job.id, queue = %job.queue, "job submitted");
     Ok(job)
 }

@@ -24,7 +24,10 @@ impl DirectMail {
     pub fn new(smtp: &SmtpConfig, monitor_url: Option<String>) -> Result<Self, MailError> {
         Ok(DirectMail {
             mailer: Mailer::new(smtp)?,
-            links: Links { monitor_url },
+            links: Links {
+                monitor_url,
+                ..Links::default()
+            },
             retry_delays: (0..smtp.retries)
                 .map(|i| smtp.retry_base.saturating_mul(1 << i.min(16)))
                 .collect(),

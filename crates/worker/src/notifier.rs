@@ -68,6 +68,7 @@ pub async fn run(config: DaemonConfig, options: NotifyOptions) -> Result<(), Not
     .await?;
     let links = Links {
         monitor_url: config.monitor.public_url.clone(),
+        ..Links::default()
     };
     let defaults = NotifierOptions::default();
     let notifier_options = NotifierOptions {

@@ -13,5 +13,5 @@ mod smtp;
 
 #[cfg(feature = "redis")]
 pub use notifier::{NotifierOptions, run_notifier};
-pub use render::{Links, Mail, MailKind, escape_html, finished, message_id, submitted};
+pub use render::{Links, Mail, MailKind, escape_html, finished, message_id, read_token, submitted};
 pub use smtp::{MailError, Mailer};

@@ -42,14 +42,32 @@ pub struct Mail {
 pub struct Links {
     /// The monitor's public URL (`https://fbs.example.org`), for the live log link.
     pub monitor_url: Option<String>,
+    /// The monitor's server secret, when its reads need a token: links then carry the job's
+    /// read token (`?t=`, see [`read_token`]).
+    pub read_key: Option<Vec<u8>>,
 }
 
 impl Links {
     fn log_url(&self, job: &JobRecord) -> Option<String> {
-        self.monitor_url
+        let url = self
+            .monitor_url
             .as_ref()
-            .map(|m| format!("{}/jobs/{}", m.trim_end_matches('/'), job.id))
+            .map(|m| format!("{}/jobs/{}", m.trim_end_matches('/'), job.id))?;
+        Some(match &self.read_key {
+            Some(k) => format!("{url}?t={}", read_token(k, job.id)),
+            None => url,
+        })
     }
+}
+
+/// The read token of job `id` under the monitor's server secret `key`:
+/// `r1.` + hex HMAC-SHA256(key, "read:" + id). It opens that one job's page and log.
+pub fn read_token(key: &[u8], id: crate::job::JobId) -> String {
+    use hmac::{Hmac, Mac};
+    #[expect(clippy::expect_used, reason = "HMAC takes keys of any length")]
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(format!("read:{id}").as_bytes());
+    format!("r1.{}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// Escape text for HTML element content and attribute values.
@@ -207,6 +225,7 @@ mod tests {
         let j = job();
         let links = Links {
             monitor_url: Some("https://fbs.example.org/".into()),
+            ..Links::default()
         };
         let m = submitted(&j, &links);
         assert!(m.subject.starts_with("[fbs] queued: "), "{}", m.subject);

@@ -43,9 +43,10 @@ pub fn verify(secret: &[u8], msg: &str, sig_hex: &str) -> bool {
     }
 }
 
-/// The read token of `job`: `r1.` + HMAC(secret, "read:" + id).
+/// The read token of `job`: `r1.` + HMAC(secret, "read:" + id), the same that mailed links
+/// carry (`fbs_core::notify::read_token`).
 pub fn read_token(secret: &[u8], job: JobId) -> String {
-    format!("{READ_PREFIX}{}", sign(secret, &format!("read:{job}")))
+    fbs_core::notify::read_token(secret, job)
 }
 
 /// True when `token` is `job`'s read token.
