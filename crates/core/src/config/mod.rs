@@ -14,6 +14,7 @@ mod source;
 mod staging;
 
 pub use client::ClientConfig;
+pub use deploy::{broker_url, daemon_from_deploy_conf, unquote};
 pub use daemon::{
     BrokerConfig, DaemonConfig, KojiConfig, MonitorConfig, RetentionConfig, SmtpConfig, SmtpTls,
     WorkerConfig, redact_url,

@@ -1,0 +1,109 @@
+//! Files on a host, built on [`Remote::exec`]: the state of many files in one round trip, and
+//! an upload that streams into a temp file beside the target, checks its sha256 on the host,
+//! sets the mode and renames it into place (readers never see a partial file; a secret is
+//! never readable by others, since `mktemp` creates it 0600).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{Input, Remote, RemoteError, check, qpath, quote};
+
+/// What a host has at a path.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileState {
+    /// Its sha256 (hex), when it is a regular file.
+    pub sha256: Option<String>,
+    /// Its permission bits, when it exists.
+    pub mode: Option<u32>,
+}
+
+/// sha256 of bytes, hex.
+pub fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// sha256 of a local file, hex (read in chunks).
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// The script printing `file SHA MODE PATH` (or `-`) for each path and `dir MODE PATH` for
+/// each directory.
+pub fn state_script(files: &[PathBuf], dirs: &[PathBuf]) -> String {
+    let mut s = String::new();
+    for f in files {
+        let q = qpath(f);
+        s.push_str(&format!(
+            "if [ -f {q} ]; then echo \"file $(sha256sum < {q} | cut -c1-64) $(stat -c %a {q}) \"{q}; else echo \"file - - \"{q}; fi\n"
+        ));
+    }
+    for d in dirs {
+        let q = qpath(d);
+        s.push_str(&format!(
+            "if [ -d {q} ]; then echo \"dir $(stat -c %a {q}) \"{q}; else echo \"dir - \"{q}; fi\n"
+        ));
+    }
+    s
+}
+
+/// Read what [`state_script`] printed.
+pub fn parse_state(out: &str) -> (BTreeMap<PathBuf, FileState>, BTreeMap<PathBuf, Option<u32>>) {
+    let mut files = BTreeMap::new();
+    let mut dirs = BTreeMap::new();
+    for line in out.lines() {
+        if let Some(rest) = line.strip_prefix("file ") {
+            let mut it = rest.splitn(3, ' ');
+            let (Some(h), Some(m), Some(p)) = (it.next(), it.next(), it.next()) else {
+                continue;
+            };
+            files.insert(
+                PathBuf::from(p),
+                FileState {
+                    sha256: (h != "-").then(|| h.to_owned()),
+                    mode: u32::from_str_radix(m, 8).ok(),
+                },
+            );
+        } else if let Some(rest) = line.strip_prefix("dir ") {
+            if let Some((m, p)) = rest.split_once(' ') {
+                dirs.insert(PathBuf::from(p), u32::from_str_radix(m, 8).ok());
+            }
+        }
+    }
+    (files, dirs)
+}
+
+/// Upload `input` (whose sha256 is `sha`) to `dest` with `mode`: temp file, checksum on the
+/// host, chmod, rename.
+pub async fn put(
+    remote: &dyn Remote,
+    input: Input<'_>,
+    sha: &str,
+    dest: &Path,
+    mode: u32,
+) -> Result<(), RemoteError> {
+    let dir = dest.parent().unwrap_or(Path::new("/"));
+    let script = format!(
+        "set -e\numask 077\nmkdir -p {d}\ntmp=$(mktemp {d}/.fbs-new.XXXXXX)\ntrap 'rm -f \"$tmp\"' EXIT\n\
+         cat > \"$tmp\"\nh=$(sha256sum < \"$tmp\" | cut -c1-64)\n\
+         if [ \"$h\" != {sha} ]; then echo \"checksum mismatch after upload: got $h, want {sha}\" >&2; exit 3; fi\n\
+         chmod {mode:o} \"$tmp\"\nmv -f \"$tmp\" {dest}\ntrap - EXIT\n",
+        d = qpath(dir),
+        sha = quote(sha),
+        dest = qpath(dest),
+    );
+    check(remote, &format!("writing {}", dest.display()), &script, input).await?;
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! The steps tasks are made of. Each is idempotent: it looks first (the probe, one round trip
+//! per host) and acts only on a difference, so a second deploy changes nothing.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+use super::HostCtx;
+use crate::packages::{self, Family, Set};
+use crate::remote::files::{self, FileState};
+use crate::remote::{Input, check, qpath};
+use crate::services::{self, Service, State};
+
+/// What one round trip learns about a host.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// systemd runs (`/run/systemd/system` exists) and the layout is the real one.
+    pub systemd: bool,
+    /// The distribution family, or the os-release ID when unknown.
+    pub family: Result<Family, String>,
+    /// Managed files.
+    pub files: BTreeMap<PathBuf, FileState>,
+    /// Managed directories and their modes.
+    pub dirs: BTreeMap<PathBuf, Option<u32>>,
+}
+
+/// Probe the host (once).
+pub async fn probe(ctx: &mut HostCtx<'_>) -> anyhow::Result<Probe> {
+    if let Some(p) = &ctx.probe {
+        return Ok(p.clone());
+    }
+    ctx.step("probing");
+    let l = ctx.layout;
+    let mut wanted = vec![l.binary(), l.config()];
+    for s in services::of(ctx.host) {
+        wanted.push(s.unit_file(l).0);
+    }
+    let script = format!(
+        "if [ -d /run/systemd/system ]; then echo systemd 1; else echo systemd 0; fi\n\
+         if [ -r /etc/os-release ]; then . /etc/os-release; fi; echo \"os ${{ID:-unknown}} ${{ID_LIKE:-}}\"\n{}",
+        files::state_script(&wanted, &l.dirs())
+    );
+    let out = check(ctx.remote, "probing the host", &script, Input::None).await?;
+    let (files, dirs) = files::parse_state(&out.stdout);
+    let mut systemd = false;
+    let mut family = Err("unknown".to_owned());
+    for line in out.stdout.lines() {
+        if let Some(v) = line.strip_prefix("systemd ") {
+            systemd = v.trim() == "1" && !l.is_rooted();
+        } else if let Some(v) = line.strip_prefix("os ") {
+            let (id, like) = v.split_once(' ').unwrap_or((v, ""));
+            family = Family::detect(id, like).ok_or_else(|| id.to_owned());
+        }
+    }
+    let p = Probe {
+        systemd,
+        family,
+        files,
+        dirs,
+    };
+    ctx.probe = Some(p.clone());
+    Ok(p)
+}
+
+/// /opt/fbs/bin, /etc/fbs (0700), /var/lib/fbs, /var/log/fbs.
+pub async fn dirs(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
+    if !ctx.first("dirs") {
+        return Ok(());
+    }
+    let p = probe(ctx).await?;
+    let etc = ctx.layout.etc_dir();
+    let missing: Vec<PathBuf> = ctx
+        .layout
+        .dirs()
+        .into_iter()
+        .filter(|d| p.dirs.get(d).is_none_or(Option::is_none))
+        .collect();
+    let etc_mode_ok = p.dirs.get(&etc).copied().flatten() == Some(0o700);
+    if missing.is_empty() && etc_mode_ok {
+        return Ok(());
+    }
+    ctx.step("creating directories");
+    let list: Vec<String> = ctx.layout.dirs().iter().map(|d| qpath(d)).collect();
+    let script = format!("set -e\nmkdir -p {}\nchmod 0700 {}\n", list.join(" "), qpath(&etc));
+    check(ctx.remote, "creating directories", &script, Input::None).await?;
+    if !missing.is_empty() {
+        ctx.changes.push("directories".into());
+    }
+    Ok(())
+}
+
+/// The `fbs` binary, when its sha256 differs.
+pub async fn binary(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
+    if !ctx.first("binary") {
+        return Ok(());
+    }
+    let dest = ctx.layout.binary();
+    let have = ctx.file(&dest);
+    if have.sha256.as_deref() == Some(&ctx.art.binary_sha) && have.mode == Some(0o755) {
+        return Ok(());
+    }
+    ctx.step(&format!("pushing the binary ({} MB)", ctx.art.binary_len / 1_000_000));
+    files::put(ctx.remote, Input::File(&ctx.art.binary), &ctx.art.binary_sha, &dest, 0o755).await?;
+    ctx.changes.push("binary".into());
+    Ok(())
+}
+
+/// `/etc/fbs/fbs.toml` (0600; its contents are never shown).
+pub async fn config(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
+    if !ctx.first("config") {
+        return Ok(());
+    }
+    let name = ctx.host.name();
+    let text = ctx
+        .art
+        .configs
+        .get(&name)
+        .with_context(|| format!("no config was derived for {name}"))?;
+    let sha = files::sha256(text.as_bytes());
+    let dest = ctx.layout.config();
+    let have = ctx.file(&dest);
+    if have.sha256.as_deref() == Some(sha.as_str()) && have.mode == Some(0o600) {
+        return Ok(());
+    }
+    ctx.step("writing the config");
+    files::put(ctx.remote, Input::Bytes(text.as_bytes()), &sha, &dest, 0o600).await?;
+    ctx.changes.push("config".into());
+    Ok(())
+}
+
+/// The unit files of `svcs` (written everywhere, so a host that gains systemd has them).
+pub async fn units(ctx: &mut HostCtx<'_>, svcs: &[Service]) -> anyhow::Result<()> {
+    probe(ctx).await?;
+    for s in svcs {
+        let (path, text) = s.unit_file(ctx.layout);
+        if !ctx.first(&format!("unit {}", path.display())) {
+            continue;
+        }
+        let sha = files::sha256(text.as_bytes());
+        let have = ctx.file(&path);
+        if have.sha256.as_deref() == Some(sha.as_str()) && have.mode == Some(0o644) {
+            continue;
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        ctx.step(&format!("writing {name}"));
+        files::put(ctx.remote, Input::Bytes(text.as_bytes()), &sha, &path, 0o644).await?;
+        ctx.changes.push(format!("unit {name}"));
+    }
+    Ok(())
+}
+
+/// Install the missing packages of `sets` (plus Redis on the broker's host).
+pub async fn packages(ctx: &mut HostCtx<'_>, sets: &[Set]) -> anyhow::Result<()> {
+    let mut sets = sets.to_vec();
+    if ctx.broker_host {
+        sets.push(Set::Broker);
+    }
+    sets.retain(|s| !ctx.done.contains(&format!("packages {s:?}")));
+    if sets.is_empty() {
+        return Ok(());
+    }
+    for s in &sets {
+        ctx.first(&format!("packages {s:?}"));
+    }
+    if ctx.layout.is_rooted() {
+        return Ok(());
+    }
+    let p = probe(ctx).await?;
+    let family = match p.family {
+        Ok(f) => f,
+        Err(id) => bail!(
+            "cannot install packages on `{id}`: fbs knows apt (Debian, Ubuntu) and dnf (Fedora, RHEL); install {:?} by hand",
+            packages::packages(Family::Debian, &sets)
+        ),
+    };
+    let want = packages::packages(family, &sets);
+    if want.is_empty() {
+        return Ok(());
+    }
+    ctx.step("checking packages");
+    let out = check(ctx.remote, "checking packages", &packages::missing_script(family, &want), Input::None).await?;
+    let missing: Vec<String> = out.stdout.split_whitespace().map(str::to_owned).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    ctx.step(&format!("installing {}", missing.join(" ")));
+    check(ctx.remote, "installing packages", &packages::install_command(family, &missing), Input::None).await?;
+    ctx.changes.push(format!("installed {}", missing.join(" ")));
+    Ok(())
+}
+
+/// The hash a service is started with: binary, config, unit and command line.
+fn stamp(ctx: &HostCtx<'_>, s: &Service) -> String {
+    let cfg = ctx.art.configs.get(&ctx.host.name()).map(String::as_str).unwrap_or("");
+    let unit = s.unit_file(ctx.layout).1;
+    let all = format!(
+        "{}\n{}\n{}\n{}",
+        ctx.art.binary_sha,
+        files::sha256(cfg.as_bytes()),
+        files::sha256(unit.as_bytes()),
+        s.start_command(ctx.layout)
+    );
+    files::sha256(all.as_bytes())
+}
+
+/// (Re)start the services of `svcs` whose stamp changed or that are not running; then check
+/// they stayed up.
+pub async fn services(ctx: &mut HostCtx<'_>, svcs: &[Service]) -> anyhow::Result<()> {
+    let svcs: Vec<Service> = svcs
+        .iter()
+        .filter(|s| ctx.first(&format!("service {}", s.name())))
+        .cloned()
+        .collect();
+    if svcs.is_empty() {
+        return Ok(());
+    }
+    let p = probe(ctx).await?;
+    let query: String = svcs.iter().map(|s| s.query_script(ctx.layout, p.systemd)).collect();
+    let out = check(ctx.remote, "querying services", &query, Input::None).await?;
+    let states = services::parse_states(&out.stdout);
+    let mut started = Vec::new();
+    for s in &svcs {
+        let want = stamp(ctx, s);
+        let (state, have) = states.get(&s.name()).cloned().unwrap_or((State::Stopped, None));
+        let running = matches!(state, State::Running(_));
+        if running && have.as_deref() == Some(want.as_str()) {
+            continue;
+        }
+        ctx.step(&format!("{} {}", if running { "restarting" } else { "starting" }, s.name()));
+        check(ctx.remote, &format!("starting {}", s.name()), &s.start_script(ctx.layout, p.systemd, Some(&want)), Input::None).await?;
+        ctx.changes.push(format!("{} {}", if running { "restarted" } else { "started" }, s.name()));
+        started.push(s.clone());
+    }
+    if started.is_empty() {
+        return Ok(());
+    }
+    // A daemon that cannot reach its broker exits soon after starting: look again.
+    let query: String = started.iter().map(|s| s.query_script(ctx.layout, p.systemd)).collect();
+    let out = check(ctx.remote, "querying services", &format!("sleep 1\n{query}"), Input::None).await?;
+    let states = services::parse_states(&out.stdout);
+    for s in &started {
+        if let Some((st, _)) = states.get(&s.name())
+            && !matches!(st, State::Running(_))
+        {
+            let log = qpath(&s.log_file(ctx.layout));
+            let tail = ctx.remote.exec(&format!("tail -n 5 {log} 2>/dev/null"), Input::None).await.map(|o| o.stdout).unwrap_or_default();
+            bail!("{} did not stay up ({st}); its log ends:\n{}", s.name(), tail.trim_end());
+        }
+    }
+    Ok(())
+}
+
+/// Stop worker daemons this host no longer runs (a queue removed from deploy.conf).
+pub async fn stop_stale_workers(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
+    let p = probe(ctx).await?;
+    if p.systemd {
+        return Ok(());
+    }
+    let keep: Vec<String> = services::of(ctx.host).iter().map(|s| format!("{}.pid", s.name())).collect();
+    let dir = qpath(&ctx.layout.state_dir());
+    let out = check(ctx.remote, "listing daemons", &format!("cd {dir} 2>/dev/null && ls worker-*.pid 2>/dev/null || true"), Input::None).await?;
+    for f in out.stdout.split_whitespace().filter(|f| !keep.iter().any(|k| k == f)) {
+        let name = f.trim_end_matches(".pid");
+        ctx.step(&format!("stopping {name} (no longer in the deploy config)"));
+        let pid = ctx.layout.state_dir().join(f);
+        let stamp = ctx.layout.state_dir().join(format!("{name}.deployed"));
+        let script = format!(
+            "p={}\npid=$(cat \"$p\")\nkill -TERM \"$pid\" 2>/dev/null || true\nrm -f \"$p\" {}\n",
+            qpath(&pid),
+            qpath(&stamp)
+        );
+        check(ctx.remote, "stopping a stale worker", &script, Input::None).await?;
+        ctx.changes.push(format!("stopped {name}"));
+    }
+    Ok(())
+}
