@@ -98,11 +98,12 @@ pub fn missing_script(family: Family, pkgs: &[String]) -> String {
     let list = pkgs.iter().map(quote).collect::<Vec<_>>().join(" ");
     match family {
         Family::Debian => format!(
-            "for p in {list}; do dpkg-query -W -f='${{Status}}' \"$p\" 2>/dev/null | grep -q 'install ok installed' || echo \"$p\"; done"
+            "dpkg-query -W -f='${{Package}} ${{Status}}\\n' {list} 2>/dev/null | awk -v want='{list}' \
+             'BEGIN {{ n = split(want, w, \" \") }} / install ok installed$/ {{ ok[$1] = 1 }} END {{ for (i = 1; i <= n; i++) if (!(w[i] in ok)) print w[i] }}'"
         ),
-        Family::Fedora => {
-            format!("for p in {list}; do rpm -q --quiet \"$p\" || echo \"$p\"; done")
-        }
+        Family::Fedora => format!(
+            "rpm -q --qf '%{{NAME}}\\n' {list} 2>/dev/null | sed -n 's/^package \\(.*\\) is not installed$/\\1/p'"
+        ),
     }
 }
 
@@ -160,8 +161,8 @@ mod tests {
     fn commands_check_then_install_only_what_is_missing() {
         let pk = vec!["xorriso".to_owned(), "isomd5sum".to_owned()];
         assert!(missing_script(Family::Debian, &pk).contains("dpkg-query -W"));
-        assert!(missing_script(Family::Fedora, &pk).contains("rpm -q --quiet"));
-        assert!(install_command(Family::Fedora, &pk).starts_with("dnf install -y"));
+        assert!(missing_script(Family::Fedora, &pk).starts_with("rpm -q"));
+                assert!(install_command(Family::Fedora, &pk).starts_with("dnf install -y"));
         assert!(install_command(Family::Debian, &pk).contains("apt-get install -y"));
     }
 }

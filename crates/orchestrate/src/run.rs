@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use crate::hostconf;
 use crate::inventory::{Host, Inventory};
 use crate::layout::Layout;
+use crate::packages::Set;
 use crate::progress::{self, Mode, Progress};
 use crate::remote::{Local, Remote, RemoteError, Ssh, SshOptions, files};
 use crate::report::{HostOutcome, Report};
@@ -274,6 +275,7 @@ async fn on_host(
     tasks: &[Task],
 ) -> anyhow::Result<Vec<String>> {
     let mut ctx = HostCtx::new(remote, host, art, layout, progress, is_broker);
+    ctx.package_sets = package_sets(host, tasks, is_broker);
     for t in tasks {
         if *t == Task::DeployLocal || t.applies_to(host) {
             t.run(&mut ctx)
@@ -282,6 +284,24 @@ async fn on_host(
         }
     }
     Ok(ctx.changes)
+}
+
+/// The package sets `tasks` install on `host`.
+fn package_sets(host: &Host, tasks: &[Task], is_broker: bool) -> Vec<Set> {
+    let mut sets = Vec::new();
+    let has = |ts: &[Task]| tasks.iter().any(|t| ts.contains(t));
+    if !host.queues.is_empty()
+        && has(&[Task::InstallPackagesWorkers, Task::DeployWorkers, Task::DeployLocal])
+    {
+        sets.push(Set::Builder);
+    }
+    if host.master && has(&[Task::InstallPackagesWebapp, Task::DeployWebapp, Task::DeployLocal]) {
+        sets.push(Set::Webapp);
+    }
+    if is_broker && !sets.is_empty() {
+        sets.push(Set::Broker);
+    }
+    sets
 }
 
 fn outcome(

@@ -46,8 +46,11 @@ pub fn state_script(files: &[PathBuf], dirs: &[PathBuf]) -> String {
     let mut s = String::new();
     for f in files {
         let q = qpath(f);
+        let side = qpath(&sidecar(f));
+        // A sidecar `SIZE MTIME SHA` written at upload spares hashing a large file again.
         s.push_str(&format!(
-            "if [ -f {q} ]; then echo \"file $(sha256sum < {q} | cut -c1-64) $(stat -c %a {q}) \"{q}; else echo \"file - - \"{q}; fi\n"
+            "if [ -f {q} ]; then h=; if [ -f {side} ] && [ \"$(cut -d' ' -f1,2 {side})\" = \"$(stat -c '%s %Y' {q})\" ]; then h=$(cut -d' ' -f3 {side}); fi\n\
+             [ -n \"$h\" ] || h=$(sha256sum < {q} | cut -c1-64); echo \"file $h $(stat -c %a {q}) \"{q}; else echo \"file - - \"{q}; fi\n"
         ));
     }
     for d in dirs {
@@ -57,6 +60,12 @@ pub fn state_script(files: &[PathBuf], dirs: &[PathBuf]) -> String {
         ));
     }
     s
+}
+
+/// The checksum cache beside a large file (`fbs` → `.fbs.sha256`).
+pub fn sidecar(p: &Path) -> PathBuf {
+    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    p.with_file_name(format!(".{name}.sha256"))
 }
 
 /// Read what [`state_script`] printed.
@@ -86,23 +95,34 @@ pub fn parse_state(out: &str) -> (BTreeMap<PathBuf, FileState>, BTreeMap<PathBuf
 }
 
 /// Upload `input` (whose sha256 is `sha`) to `dest` with `mode`: temp file, checksum on the
-/// host, chmod, rename.
+/// host, chmod, rename; with `cache`, also the [`sidecar`] (for large files).
 pub async fn put(
     remote: &dyn Remote,
     input: Input<'_>,
     sha: &str,
     dest: &Path,
     mode: u32,
+    cache: bool,
 ) -> Result<(), RemoteError> {
     let dir = dest.parent().unwrap_or(Path::new("/"));
     let script = format!(
         "set -e\numask 077\nmkdir -p {d}\ntmp=$(mktemp {d}/.fbs-new.XXXXXX)\ntrap 'rm -f \"$tmp\"' EXIT\n\
          cat > \"$tmp\"\nh=$(sha256sum < \"$tmp\" | cut -c1-64)\n\
          if [ \"$h\" != {sha} ]; then echo \"checksum mismatch after upload: got $h, want {sha}\" >&2; exit 3; fi\n\
-         chmod {mode:o} \"$tmp\"\nmv -f \"$tmp\" {dest}\ntrap - EXIT\n",
+         chmod {mode:o} \"$tmp\"\nmv -f \"$tmp\" {dest}\ntrap - EXIT\n{cache}",
         d = qpath(dir),
         sha = quote(sha),
         dest = qpath(dest),
+        cache = if cache {
+            format!(
+                "printf '%s %s\\n' \"$(stat -c '%s %Y' {})\" {} > {}\n",
+                qpath(dest),
+                quote(sha),
+                qpath(&sidecar(dest))
+            )
+        } else {
+            format!("rm -f {}\n", qpath(&sidecar(dest)))
+        },
     );
     check(remote, &format!("writing {}", dest.display()), &script, input).await?;
     Ok(())

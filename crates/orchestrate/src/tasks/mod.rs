@@ -156,6 +156,8 @@ pub struct HostCtx<'a> {
     pub progress: &'a Progress,
     /// The default broker's Redis runs here.
     pub broker_host: bool,
+    /// The package sets this run installs on the host (checked with the probe).
+    pub package_sets: Vec<crate::packages::Set>,
     /// What changed, in words, for the summary.
     pub changes: Vec<String>,
     probe: Option<Probe>,
@@ -188,6 +190,7 @@ impl<'a> HostCtx<'a> {
             layout,
             progress,
             broker_host,
+            package_sets: Vec::new(),
             changes: Vec::new(),
             probe: None,
             done: BTreeSet::new(),

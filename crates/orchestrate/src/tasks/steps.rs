@@ -23,6 +23,10 @@ pub struct Probe {
     pub files: BTreeMap<PathBuf, FileState>,
     /// Managed directories and their modes.
     pub dirs: BTreeMap<PathBuf, Option<u32>>,
+    /// Packages of the host's package sets that are not installed.
+    pub missing: Vec<String>,
+    /// The services' states and stamps.
+    pub states: BTreeMap<String, (State, Option<String>)>,
 }
 
 /// Probe the host (once).
@@ -36,13 +40,38 @@ pub async fn probe(ctx: &mut HostCtx<'_>) -> anyhow::Result<Probe> {
     for s in services::of(ctx.host) {
         wanted.push(s.unit_file(l).0);
     }
+    let svcs = services::of(ctx.host);
+    let plain: String = svcs.iter().map(|s| s.query_script(l, false)).collect();
+    let query = if l.is_rooted() {
+        plain
+    } else {
+        let sd: String = svcs.iter().map(|s| s.query_script(l, true)).collect();
+        format!("if [ -d /run/systemd/system ]; then\n{sd}else\n{plain}fi\n")
+    };
+    let sets = ctx.package_sets.clone();
+    let mut pk = String::new();
+    if !sets.is_empty() && !l.is_rooted() {
+        let deb = packages::missing_script(Family::Debian, &packages::packages(Family::Debian, &sets));
+        let rpm = packages::missing_script(Family::Fedora, &packages::packages(Family::Fedora, &sets));
+        pk = format!(
+            "case \" $ID $ID_LIKE \" in *\\ debian\\ *|*\\ ubuntu\\ *) ({deb}) | sed 's/^/missing /';; \
+             *\\ fedora\\ *|*\\ rhel\\ *|*\\ centos\\ *|*\\ rocky\\ *|*\\ almalinux\\ *) ({rpm}) | sed 's/^/missing /';; esac\n"
+        );
+    }
     let script = format!(
         "if [ -d /run/systemd/system ]; then echo systemd 1; else echo systemd 0; fi\n\
-         if [ -r /etc/os-release ]; then . /etc/os-release; fi; echo \"os ${{ID:-unknown}} ${{ID_LIKE:-}}\"\n{}",
+         ID=; ID_LIKE=; if [ -r /etc/os-release ]; then . /etc/os-release; fi; echo \"os ${{ID:-unknown}} ${{ID_LIKE:-}}\"\n{}{pk}{query}",
         files::state_script(&wanted, &l.dirs())
     );
     let out = check(ctx.remote, "probing the host", &script, Input::None).await?;
     let (files, dirs) = files::parse_state(&out.stdout);
+    let missing: Vec<String> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("missing "))
+        .map(str::to_owned)
+        .collect();
+    let states = services::parse_states(&out.stdout);
     let mut systemd = false;
     let mut family = Err("unknown".to_owned());
     for line in out.stdout.lines() {
@@ -58,6 +87,8 @@ pub async fn probe(ctx: &mut HostCtx<'_>) -> anyhow::Result<Probe> {
         family,
         files,
         dirs,
+        missing,
+        states,
     };
     ctx.probe = Some(p.clone());
     Ok(p)
@@ -101,7 +132,7 @@ pub async fn binary(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
         return Ok(());
     }
     ctx.step(&format!("pushing the binary ({} MB)", ctx.art.binary_len / 1_000_000));
-    files::put(ctx.remote, Input::File(&ctx.art.binary), &ctx.art.binary_sha, &dest, 0o755).await?;
+    files::put(ctx.remote, Input::File(&ctx.art.binary), &ctx.art.binary_sha, &dest, 0o755, true).await?;
     ctx.changes.push("binary".into());
     Ok(())
 }
@@ -124,7 +155,7 @@ pub async fn config(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
         return Ok(());
     }
     ctx.step("writing the config");
-    files::put(ctx.remote, Input::Bytes(text.as_bytes()), &sha, &dest, 0o600).await?;
+    files::put(ctx.remote, Input::Bytes(text.as_bytes()), &sha, &dest, 0o600, false).await?;
     ctx.changes.push("config".into());
     Ok(())
 }
@@ -144,7 +175,7 @@ pub async fn units(ctx: &mut HostCtx<'_>, svcs: &[Service]) -> anyhow::Result<()
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         ctx.step(&format!("writing {name}"));
-        files::put(ctx.remote, Input::Bytes(text.as_bytes()), &sha, &path, 0o644).await?;
+        files::put(ctx.remote, Input::Bytes(text.as_bytes()), &sha, &path, 0o644, false).await?;
         ctx.changes.push(format!("unit {name}"));
     }
     Ok(())
@@ -175,12 +206,13 @@ pub async fn packages(ctx: &mut HostCtx<'_>, sets: &[Set]) -> anyhow::Result<()>
         ),
     };
     let want = packages::packages(family, &sets);
-    if want.is_empty() {
-        return Ok(());
-    }
-    ctx.step("checking packages");
-    let out = check(ctx.remote, "checking packages", &packages::missing_script(family, &want), Input::None).await?;
-    let missing: Vec<String> = out.stdout.split_whitespace().map(str::to_owned).collect();
+    let missing: Vec<String> = if sets.iter().all(|s| ctx.package_sets.contains(s)) {
+        p.missing.iter().filter(|m| want.contains(m)).cloned().collect()
+    } else {
+        ctx.step("checking packages");
+        let out = check(ctx.remote, "checking packages", &packages::missing_script(family, &want), Input::None).await?;
+        out.stdout.split_whitespace().map(str::to_owned).collect()
+    };
     if missing.is_empty() {
         return Ok(());
     }
@@ -216,9 +248,7 @@ pub async fn services(ctx: &mut HostCtx<'_>, svcs: &[Service]) -> anyhow::Result
         return Ok(());
     }
     let p = probe(ctx).await?;
-    let query: String = svcs.iter().map(|s| s.query_script(ctx.layout, p.systemd)).collect();
-    let out = check(ctx.remote, "querying services", &query, Input::None).await?;
-    let states = services::parse_states(&out.stdout);
+    let states = p.states.clone();
     let mut started = Vec::new();
     for s in &svcs {
         let want = stamp(ctx, s);
