@@ -130,7 +130,11 @@ pub async fn deploy(a: DeployArgs) -> u8 {
                 eprintln!("fbs deploy: warning: {w}");
             }
             print!("{}", report.render());
-            if report.success() { exit::SUCCESS } else { exit::FAILED }
+            if report.success() {
+                exit::SUCCESS
+            } else {
+                exit::FAILED
+            }
         }
         Err(e) => fail(&e),
     }
@@ -150,7 +154,11 @@ pub async fn fleet(cmd: FleetCommand) -> u8 {
         FleetCommand::Status(a) => (Action::Status, a),
         FleetCommand::Stop(a) => (Action::Stop, a),
         FleetCommand::Restart(a) => (Action::Restart, a),
-        FleetCommand::Logs { host, lines, common } => {
+        FleetCommand::Logs {
+            host,
+            lines,
+            common,
+        } => {
             return match fleet::logs(&common.options(), &host, lines).await {
                 Ok(text) => {
                     print!("{text}");
@@ -163,7 +171,11 @@ pub async fn fleet(cmd: FleetCommand) -> u8 {
     match fleet::run(&args.options(), action).await {
         Ok(report) => {
             print!("{}", report.render());
-            if report.success(action) { exit::SUCCESS } else { exit::FAILED }
+            if report.success(action) {
+                exit::SUCCESS
+            } else {
+                exit::FAILED
+            }
         }
         Err(e) => fail(&e),
     }

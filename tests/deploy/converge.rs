@@ -34,12 +34,22 @@ async fn four_hosts_converge_build_their_queues_and_a_redeploy_changes_nothing()
     let binary = std::fs::read(env!("CARGO_BIN_EXE_fbs")).expect("fbs binary");
     for (h, arch, release) in QUEUES {
         let r = row(&out, &format!("root@{h}"));
-        assert!(r.contains("changed") && r.contains("binary") && r.contains("config"), "{r}");
-        assert!(r.contains(&format!("started worker-{arch}-{release}")), "{r}");
+        assert!(
+            r.contains("changed") && r.contains("binary") && r.contains("config"),
+            "{r}"
+        );
+        assert!(
+            r.contains(&format!("started worker-{arch}-{release}")),
+            "{r}"
+        );
         // The packages are on the shared /usr: detected, nothing installed.
         assert!(!r.contains("installed"), "{r}");
         let bin = hosts.upper(h, "opt/fbs/bin/fbs");
-        assert_eq!(std::fs::read(&bin).expect("binary on the host"), binary, "{h}");
+        assert_eq!(
+            std::fs::read(&bin).expect("binary on the host"),
+            binary,
+            "{h}"
+        );
         assert_eq!(mode(&bin), 0o755);
         let cfg = hosts.upper(h, "etc/fbs/fbs.toml");
         assert_eq!(mode(&cfg), 0o600, "{h}");
@@ -47,12 +57,29 @@ async fn four_hosts_converge_build_their_queues_and_a_redeploy_changes_nothing()
         let text = std::fs::read_to_string(&cfg).expect("config");
         let (parsed, _) = fbs_core::config::load_daemon(Some(&cfg)).expect("the config parses");
         assert_eq!(parsed.worker.queues, [format!("{arch}:{release}")], "{h}");
-        assert_eq!(parsed.broker.default.as_deref(), Some(hosts.redis_url.as_str()));
+        assert_eq!(
+            parsed.broker.default.as_deref(),
+            Some(hosts.redis_url.as_str())
+        );
         assert!(parsed.smtp.is_none(), "a worker got SMTP settings: {text}");
-        assert!(hosts.upper(h, &format!("var/lib/fbs/worker-{arch}-{release}.pid")).exists());
+        assert!(
+            hosts
+                .upper(h, &format!("var/lib/fbs/worker-{arch}-{release}.pid"))
+                .exists()
+        );
         // The unit deploy wrote passes systemd's own check, run on the host.
-        let v = hosts.script(&["exec", h, "systemd-analyze", "verify", "/etc/systemd/system/fbs-worker@.service"]);
-        assert!(v.status.success(), "{h}: {}", String::from_utf8_lossy(&v.stderr));
+        let v = hosts.script(&[
+            "exec",
+            h,
+            "systemd-analyze",
+            "verify",
+            "/etc/systemd/system/fbs-worker@.service",
+        ]);
+        assert!(
+            v.status.success(),
+            "{h}: {}",
+            String::from_utf8_lossy(&v.stderr)
+        );
     }
     assert!(out.contains("client config"), "{out}");
     eprintln!("first deploy of 4 hosts: {:.1} s", first.as_secs_f64());
@@ -61,7 +88,13 @@ async fn four_hosts_converge_build_their_queues_and_a_redeploy_changes_nothing()
     let store = hosts.store().await;
     let t = Instant::now();
     loop {
-        let mut seen: Vec<String> = store.workers().await.expect("workers").into_iter().map(|w| w.host).collect();
+        let mut seen: Vec<String> = store
+            .workers()
+            .await
+            .expect("workers")
+            .into_iter()
+            .map(|w| w.host)
+            .collect();
         seen.sort();
         if seen == ["h1", "h2", "h3", "h4"] {
             break;
@@ -84,7 +117,11 @@ async fn four_hosts_converge_build_their_queues_and_a_redeploy_changes_nothing()
             if r.state.is_final() {
                 break r;
             }
-            assert!(t.elapsed() < Duration::from_secs(120), "job {id} still {:?}", r.state);
+            assert!(
+                t.elapsed() < Duration::from_secs(120),
+                "job {id} still {:?}",
+                r.state
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         assert_eq!(rec.state, JobState::Succeeded, "{rec:?}");
@@ -96,12 +133,21 @@ async fn four_hosts_converge_build_their_queues_and_a_redeploy_changes_nothing()
     // Again: nothing changes, the summary says so, and it is quick.
     let (out, again) = hosts.deploy(&conf, &[], 0);
     for (h, ..) in QUEUES {
-        assert!(row(&out, &format!("root@{h}")).contains("unchanged"), "{out}");
+        assert!(
+            row(&out, &format!("root@{h}")).contains("unchanged"),
+            "{out}"
+        );
     }
     assert!(out.contains("nothing changed"), "{out}");
-    eprintln!("no-change redeploy of 4 hosts: {:.1} s", again.as_secs_f64());
+    eprintln!(
+        "no-change redeploy of 4 hosts: {:.1} s",
+        again.as_secs_f64()
+    );
     assert!(again < Duration::from_secs(30), "redeploy took {again:?}");
-    assert!(again < first, "redeploy {again:?} not faster than the first {first:?}");
+    assert!(
+        again < first,
+        "redeploy {again:?} not faster than the first {first:?}"
+    );
 }
 
 #[test]
@@ -113,7 +159,13 @@ fn dry_run_shows_the_package_commands_per_distribution_without_connecting() {
     hosts.script_ok(&["start-sshd", "h1"]);
     assert!(out.contains("root@h1 [worker x86_64:17]"), "{out}");
     assert!(out.contains("dpkg-query -W"), "{out}");
-    assert!(out.contains("apt-get install -y -qq --no-install-recommends util-linux rpm createrepo-c"), "{out}");
+    assert!(
+        out.contains("apt-get install -y -qq --no-install-recommends util-linux rpm createrepo-c"),
+        "{out}"
+    );
     assert!(out.contains("dnf install -y --setopt=install_weak_deps=False lorax pungi lorax-lmc-novirt createrepo_c"), "{out}");
-    assert!(!hosts.upper("h1", "opt/fbs").exists(), "a dry run changed h1");
+    assert!(
+        !hosts.upper("h1", "opt/fbs").exists(),
+        "a dry run changed h1"
+    );
 }

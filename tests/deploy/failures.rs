@@ -16,16 +16,29 @@ fn a_host_down_fails_alone_and_a_rerun_converges() {
         assert!(hosts.upper(h, "opt/fbs/bin/fbs").exists(), "{h}");
     }
     let r = row(&out, "root@h3");
-    assert!(r.contains("failed") && r.contains("Connection refused"), "{r}");
+    assert!(
+        r.contains("failed") && r.contains("Connection refused"),
+        "{r}"
+    );
     assert!(out.contains("3 changed, 0 unchanged, 1 failed"), "{out}");
     assert!(!hosts.upper("h3", "opt/fbs").exists(), "h3 was down");
 
     let (out, _) = hosts.deploy(&conf, &["deploy-workers"], 0);
-    assert!(row(&out, "root@h3").contains("started worker-x86_64-rawhide"), "{out}");
+    assert!(
+        row(&out, "root@h3").contains("started worker-x86_64-rawhide"),
+        "{out}"
+    );
     for h in ["h1", "h2", "h4"] {
-        assert!(row(&out, &format!("root@{h}")).contains("unchanged"), "{out}");
+        assert!(
+            row(&out, &format!("root@{h}")).contains("unchanged"),
+            "{out}"
+        );
     }
-    assert!(hosts.upper("h3", "var/lib/fbs/worker-x86_64-rawhide.pid").exists());
+    assert!(
+        hosts
+            .upper("h3", "var/lib/fbs/worker-x86_64-rawhide.pid")
+            .exists()
+    );
 }
 
 #[test]
@@ -45,8 +58,14 @@ fn a_changed_host_key_is_refused_naming_the_host() {
         "{r}"
     );
     assert!(row(&out, "root@h1").contains("changed"), "{out}");
-    assert!(!hosts.upper("h2", "opt/fbs").exists(), "h2 got files despite its key");
-    assert!(row(&out_new, "root@h2").contains("does not match known_hosts"), "{out_new}");
+    assert!(
+        !hosts.upper("h2", "opt/fbs").exists(),
+        "h2 got files despite its key"
+    );
+    assert!(
+        row(&out_new, "root@h2").contains("does not match known_hosts"),
+        "{out_new}"
+    );
 }
 
 #[test]
@@ -56,24 +75,55 @@ fn only_the_master_gets_smtp_and_secrets_are_never_printed() {
         "\n[master]\nhost=root@h4\n\n[SMTP]\nserver='smtp.example.org'\nlogin='bot@example.org'\npassword='pw-never-shown'\n",
     );
     let (code, out, err, _) = hosts.fbs(&[
-        "deploy", "--plain", "-c", conf.to_str().expect("utf-8"),
-        "copy-files-workers", "copy-files-webapp", "setup-cli", "--token", "token-never-shown",
+        "deploy",
+        "--plain",
+        "-c",
+        conf.to_str().expect("utf-8"),
+        "copy-files-workers",
+        "copy-files-webapp",
+        "setup-cli",
+        "--token",
+        "token-never-shown",
     ]);
     assert_eq!(code, 0, "{out}{err}");
     for text in [&out, &err] {
-        assert!(!text.contains("pw-never-shown") && !text.contains("token-never-shown"), "{text}");
+        assert!(
+            !text.contains("pw-never-shown") && !text.contains("token-never-shown"),
+            "{text}"
+        );
     }
-    let master = std::fs::read_to_string(hosts.upper("h4", "etc/fbs/fbs.toml")).expect("master config");
-    assert!(master.contains("pw-never-shown") && master.contains("smtp.example.org"), "{master}");
-    assert!(hosts.upper("h4", "etc/systemd/system/fbs-monitor.service").exists());
+    let master =
+        std::fs::read_to_string(hosts.upper("h4", "etc/fbs/fbs.toml")).expect("master config");
+    assert!(
+        master.contains("pw-never-shown") && master.contains("smtp.example.org"),
+        "{master}"
+    );
+    assert!(
+        hosts
+            .upper("h4", "etc/systemd/system/fbs-monitor.service")
+            .exists()
+    );
     for h in ["h1", "h2", "h3"] {
         let w = std::fs::read_to_string(hosts.upper(h, "etc/fbs/fbs.toml")).expect("worker config");
-        assert!(!w.contains("pw-never-shown") && !w.contains("smtp"), "{h}: {w}");
+        assert!(
+            !w.contains("pw-never-shown") && !w.contains("smtp"),
+            "{h}: {w}"
+        );
         assert!(w.contains("public_url = \"http://h4:8080/\""), "{h}: {w}");
     }
-    let client = std::fs::read_to_string(hosts.tmp.path().join("client.toml")).expect("client config");
-    assert!(client.contains("token-never-shown") && client.contains(&hosts.redis_url), "{client}");
-    assert!(client.contains("monitor_url = \"http://h4:8080/\""), "{client}");
+    let client =
+        std::fs::read_to_string(hosts.tmp.path().join("client.toml")).expect("client config");
+    assert!(
+        client.contains("token-never-shown") && client.contains(&hosts.redis_url),
+        "{client}"
+    );
+    assert!(
+        client.contains("monitor_url = \"http://h4:8080/\""),
+        "{client}"
+    );
     let (out, _) = hosts.deploy(&conf, &["--dry-run", "copy-files-webapp"], 0);
-    assert!(!out.contains("pw-never-shown") && out.contains("includes SMTP"), "{out}");
+    assert!(
+        !out.contains("pw-never-shown") && out.contains("includes SMTP"),
+        "{out}"
+    );
 }

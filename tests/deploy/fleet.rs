@@ -11,17 +11,27 @@ fn fleet_status_stop_restart_and_logs() {
     let (code, out, err, _) = hosts.fbs(&["fleet", "status", "-c", c]);
     assert_eq!(code, 0, "{out}{err}");
     for h in ["h1", "h2", "h3", "h4"] {
-        assert!(row(&out, &format!("root@{h}")).contains("running (pid"), "{out}");
+        assert!(
+            row(&out, &format!("root@{h}")).contains("running (pid"),
+            "{out}"
+        );
     }
 
     // kill -9: the pid file stays behind, naming a process that is gone.
     let pid = hosts.pid("h1", "worker-x86_64-17");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).expect("kill");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill");
     std::thread::sleep(std::time::Duration::from_millis(500));
     let (code, out, _, _) = hosts.fbs(&["fleet", "status", "-c", c]);
     assert_eq!(code, 1, "{out}");
     let r = row(&out, "root@h1");
-    assert!(r.contains("worker-x86_64-17") && r.contains(&format!("dead (pid {pid} is gone)")), "{out}");
+    assert!(
+        r.contains("worker-x86_64-17") && r.contains(&format!("dead (pid {pid} is gone)")),
+        "{out}"
+    );
 
     let (code, out, err, _) = hosts.fbs(&["fleet", "restart", "-c", c, "--hosts", "h1"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -36,12 +46,19 @@ fn fleet_status_stop_restart_and_logs() {
     let (code, out, err, _) = hosts.fbs(&["fleet", "stop", "-c", c, "--hosts", "h4"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(row(&out, "root@h4").contains("stopped"), "{out}");
-    assert!(!hosts.upper("h4", "var/lib/fbs/worker-i686-rawhide.pid").exists());
+    assert!(
+        !hosts
+            .upper("h4", "var/lib/fbs/worker-i686-rawhide.pid")
+            .exists()
+    );
     let (code, out, _, _) = hosts.fbs(&["fleet", "status", "-c", c, "--hosts", "h4"]);
     assert_eq!(code, 1, "{out}");
 
     let (code, out, err, _) = hosts.fbs(&["fleet", "logs", "h1", "-c", c]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("==> /var/log/fbs/worker-x86_64-17.log <=="), "{out}");
+    assert!(
+        out.contains("==> /var/log/fbs/worker-x86_64-17.log <=="),
+        "{out}"
+    );
     assert!(out.contains("starting /opt/fbs/bin/fbs"), "{out}");
 }

@@ -26,7 +26,10 @@ fn deploy_local_installs_and_starts_a_worker_here() {
     std::fs::create_dir_all(root.join("etc/fbs")).expect("etc");
     std::fs::write(
         root.join("etc/fbs/environment"),
-        format!("FBS_TEST_BUILD_SCRIPT='true'\nFBS_REDIS_PREFIX=dl-{}:\n", std::process::id()),
+        format!(
+            "FBS_TEST_BUILD_SCRIPT='true'\nFBS_REDIS_PREFIX=dl-{}:\n",
+            std::process::id()
+        ),
     )
     .expect("env");
     let run = || {
@@ -40,18 +43,36 @@ fn deploy_local_installs_and_starts_a_worker_here() {
     };
     let o = run();
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(out.contains("local:root@localhost") && out.contains("started worker-x86_64-17"), "{out}");
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("local:root@localhost") && out.contains("started worker-x86_64-17"),
+        "{out}"
+    );
     assert!(root.join("opt/fbs/bin/fbs").exists());
     let pid_file = root.join("var/lib/fbs/worker-x86_64-17.pid");
-    let pid: i32 = std::fs::read_to_string(&pid_file).expect("pid file").trim().parse().expect("pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("pid");
     assert!(fbs_core::daemonize::alive(pid as u32));
     let o = run();
     assert!(String::from_utf8_lossy(&o.stdout).contains("nothing changed"));
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM).expect("stop");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("stop");
     let t = Instant::now();
     while fbs_core::daemonize::alive(pid as u32) {
-        assert!(t.elapsed() < Duration::from_secs(30), "the worker did not stop");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the worker did not stop"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(!pid_file.exists(), "the pid file outlived the daemon");

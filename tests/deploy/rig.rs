@@ -13,7 +13,8 @@ use fbs_core::queue::redis::{RedisOptions, RedisStore};
 use crate::helper;
 
 /// The script build every worker runs (writes the artifact).
-pub const BUILD: &str = "echo \"building $FBS_JOB_ID on $(hostname)\"; echo iso > \"$OUT/test.iso\"";
+pub const BUILD: &str =
+    "echo \"building $FBS_JOB_ID on $(hostname)\"; echo iso > \"$OUT/test.iso\"";
 
 /// The test hosts, locked for this test.
 pub struct Hosts {

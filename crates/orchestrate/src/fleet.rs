@@ -60,10 +60,12 @@ pub struct FleetReport {
 impl FleetReport {
     /// True when every daemon is as the action wants it (running; stopped for `stop`).
     pub fn success(&self, action: Action) -> bool {
-        self.rows.iter().all(|r| match (&r.state, action) {
-            (Ok(State::Running(_)), Action::Status | Action::Restart) => true,
-            (Ok(State::Stopped), Action::Stop) => true,
-            _ => false,
+        self.rows.iter().all(|r| {
+            matches!(
+                (&r.state, action),
+                (Ok(State::Running(_)), Action::Status | Action::Restart)
+                    | (Ok(State::Stopped), Action::Stop)
+            )
         })
     }
 
@@ -85,16 +87,34 @@ impl FleetReport {
 }
 
 async fn systemd(remote: &dyn Remote) -> anyhow::Result<bool> {
-    let out = check(remote, "probing", "[ -d /run/systemd/system ] && echo 1 || echo 0", Input::None).await?;
+    let out = check(
+        remote,
+        "probing",
+        "[ -d /run/systemd/system ] && echo 1 || echo 0",
+        Input::None,
+    )
+    .await?;
     Ok(out.stdout.trim() == "1")
 }
 
-async fn on_host(remote: &dyn Remote, host: &Host, action: Action) -> anyhow::Result<Vec<(Service, State)>> {
+async fn on_host(
+    remote: &dyn Remote,
+    host: &Host,
+    action: Action,
+) -> anyhow::Result<Vec<(Service, State)>> {
     let l = Layout::system();
     let sd = systemd(remote).await?;
     let svcs = services::of(host);
-    let query = |svcs: &[Service]| svcs.iter().map(|s| s.query_script(&l, sd)).collect::<String>();
-    let before = services::parse_states(&check(remote, "querying daemons", &query(&svcs), Input::None).await?.stdout);
+    let query = |svcs: &[Service]| {
+        svcs.iter()
+            .map(|s| s.query_script(&l, sd))
+            .collect::<String>()
+    };
+    let before = services::parse_states(
+        &check(remote, "querying daemons", &query(&svcs), Input::None)
+            .await?
+            .stdout,
+    );
     match action {
         Action::Status => {}
         Action::Stop => {
@@ -105,20 +125,41 @@ async fn on_host(remote: &dyn Remote, host: &Host, action: Action) -> anyhow::Re
             for s in &svcs {
                 // Keep the deploy stamp: a restart is not a new deployment.
                 let stamp = before.get(&s.name()).and_then(|(_, st)| st.clone());
-                check(remote, &format!("starting {}", s.name()), &s.start_script(&l, sd, stamp.as_deref()), Input::None).await?;
+                check(
+                    remote,
+                    &format!("starting {}", s.name()),
+                    &s.start_script(&l, sd, stamp.as_deref()),
+                    Input::None,
+                )
+                .await?;
             }
         }
     }
     let after = if action == Action::Status {
         before
     } else {
-        let wait = if action == Action::Restart { "sleep 1\n" } else { "" };
-        services::parse_states(&check(remote, "querying daemons", &format!("{wait}{}", query(&svcs)), Input::None).await?.stdout)
+        let wait = if action == Action::Restart {
+            "sleep 1\n"
+        } else {
+            ""
+        };
+        services::parse_states(
+            &check(
+                remote,
+                "querying daemons",
+                &format!("{wait}{}", query(&svcs)),
+                Input::None,
+            )
+            .await?
+            .stdout,
+        )
     };
     Ok(svcs
         .into_iter()
         .map(|s| {
-            let st = after.get(&s.name()).map_or(State::Stopped, |(st, _)| st.clone());
+            let st = after
+                .get(&s.name())
+                .map_or(State::Stopped, |(st, _)| st.clone());
             (s, st)
         })
         .collect())
@@ -160,7 +201,11 @@ pub async fn run(opts: &FleetOptions, action: Action) -> Result<FleetReport, Dep
             }
         }
     });
-    let rows = futures::future::join_all(runs).await.into_iter().flatten().collect();
+    let rows = futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     Ok(FleetReport { rows })
 }
 
@@ -180,7 +225,9 @@ pub async fn logs(opts: &FleetOptions, name: &str, lines: usize) -> Result<Strin
         path: PathBuf::from(host.name()),
         source: std::io::Error::other(e),
     };
-    let remote = Ssh::connect(&host.login, &ssh).await.map_err(|e| fail(e.to_string()))?;
+    let remote = Ssh::connect(&host.login, &ssh)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
     let l = Layout::system();
     let mut script = String::from("if [ -d /run/systemd/system ]; then\n");
     for s in services::of(host) {
@@ -196,7 +243,10 @@ pub async fn logs(opts: &FleetOptions, name: &str, lines: usize) -> Result<Strin
             "if [ -f {f} ]; then echo '==> '{f}' <=='; tail -n {lines} {f}; fi\n"
         ));
     }
-    let out = remote.exec(&script, Input::None).await.map_err(|e| fail(e.to_string()));
+    let out = remote
+        .exec(&script, Input::None)
+        .await
+        .map_err(|e| fail(e.to_string()));
     remote.close().await;
     Ok(out?.stdout)
 }

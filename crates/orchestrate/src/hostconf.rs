@@ -48,11 +48,12 @@ pub fn daemon_config(inv: &Inventory, host: &Host) -> Result<String, ConfigError
     let mut value = toml::Table::try_from(&cfg)
         .map_err(|e| ConfigError::file(&inv.file, format!("cannot write a daemon config: {e}")))?;
     merge(&mut value, &inv.daemon);
-    let merged: DaemonConfig = toml::Value::Table(value.clone())
-        .try_into()
-        .map_err(|e: toml::de::Error| {
-            ConfigError::key(&inv.file, None, "daemon", e.message().to_owned())
-        })?;
+    let merged: DaemonConfig =
+        toml::Value::Table(value.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                ConfigError::key(&inv.file, None, "daemon", e.message().to_owned())
+            })?;
     if host.master {
         // The notifier's host only: never let [daemon] put mail settings on a worker.
     } else if merged.smtp.is_some() {
@@ -70,7 +71,9 @@ pub fn daemon_config(inv: &Inventory, host: &Host) -> Result<String, ConfigError
          # Edit the deploy config instead: the next deploy replaces this file.\n\n{body}",
         host.name(),
         host.roles(),
-        inv.file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        inv.file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
     ))
 }
 
@@ -80,11 +83,19 @@ fn smtp(inv: &Inventory) -> Result<Option<fbs_core::config::SmtpConfig>, ConfigE
     };
     if let Some(pf) = s.password_file.take() {
         let pw = std::fs::read_to_string(&pf).map_err(|e| {
-            ConfigError::key(&inv.file, None, "SMTP password_file", format!("cannot read {}: {e}", pf.display()))
+            ConfigError::key(
+                &inv.file,
+                None,
+                "SMTP password_file",
+                format!("cannot read {}: {e}", pf.display()),
+            )
         })?;
         s.password = Some(pw.trim_end_matches(['\n', '\r']).to_owned());
     }
-    if let Some(pw) = std::env::var(SMTP_PASSWORD_ENV).ok().filter(|v| !v.is_empty()) {
+    if let Some(pw) = std::env::var(SMTP_PASSWORD_ENV)
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
         s.password = Some(pw);
     }
     Ok(Some(s))
@@ -103,7 +114,11 @@ fn merge(into: &mut toml::Table, from: &toml::Table) {
 
 /// The client config `setup-cli` writes: brokers, the monitor URL, the API token (kept from
 /// the existing file when none is given).
-pub fn client_config(inv: &Inventory, token: Option<String>, old: Option<&ClientConfig>) -> ClientConfig {
+pub fn client_config(
+    inv: &Inventory,
+    token: Option<String>,
+    old: Option<&ClientConfig>,
+) -> ClientConfig {
     ClientConfig {
         broker: inv.brokers.default.clone(),
         brokers: inv.brokers.arch.clone(),
@@ -135,12 +150,19 @@ mod tests {
         let w2c: DaemonConfig = toml::from_str(&w2).expect("w2 parses back");
         assert_eq!(w2c.worker.queues, ["i686:17"]);
         assert_eq!(w2c.worker.work_dir, Path::new("/srv/fbs-work"));
-        assert_eq!(w2c.broker.for_arch(fbs_core::spec::Arch::I686), Some("redis://10.0.0.2:6379/0"));
+        assert_eq!(
+            w2c.broker.for_arch(fbs_core::spec::Arch::I686),
+            Some("redis://10.0.0.2:6379/0")
+        );
         assert_eq!(w2c.monitor.public_url.as_deref(), Some("http://m1:8080/"));
         let mc: DaemonConfig = toml::from_str(&m).expect("master parses back");
         assert_eq!(mc.worker.queues, ["x86_64:17"]);
         assert_eq!(mc.monitor.listen, "0.0.0.0:8080");
-        assert_eq!(daemon_config(&inv, by("root@w1")).expect("again"), w1, "deterministic");
+        assert_eq!(
+            daemon_config(&inv, by("root@w1")).expect("again"),
+            w1,
+            "deterministic"
+        );
     }
 
     #[test]
@@ -149,13 +171,16 @@ mod tests {
             [workers.17]\nx86_64 = [\"w1\"]\n[daemon.lease]\nexpiry = \"2s\"\nheartbeat = \"1s\"\npoll = \"500ms\"\nmax_attempts = 2\n\
             [daemon.worker]\nbuilder = \"native\"\n";
         let inv = Inventory::parse(Path::new("deploy.toml"), text).expect("valid");
-        let c: DaemonConfig = toml::from_str(&daemon_config(&inv, &inv.hosts[0]).expect("cfg")).expect("parses");
+        let c: DaemonConfig =
+            toml::from_str(&daemon_config(&inv, &inv.hosts[0]).expect("cfg")).expect("parses");
         assert_eq!(c.lease.expiry, std::time::Duration::from_secs(2));
         assert_eq!(c.worker.queues, ["x86_64:17"]);
         assert!(c.worker.builder.is_some());
         let bad = text.replace("builder = \"native\"", "builder = \"native\"\nbogus = 1");
         let inv = Inventory::parse(Path::new("deploy.toml"), &bad).expect("valid inventory");
-        let e = daemon_config(&inv, &inv.hosts[0]).expect_err("unknown key").to_string();
+        let e = daemon_config(&inv, &inv.hosts[0])
+            .expect_err("unknown key")
+            .to_string();
         assert!(e.contains("daemon") && e.contains("bogus"), "{e}");
     }
 }

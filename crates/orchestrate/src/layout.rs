@@ -78,7 +78,12 @@ impl Layout {
 
     /// The directories deploy creates.
     pub fn dirs(&self) -> [PathBuf; 4] {
-        [self.bin_dir(), self.etc_dir(), self.state_dir(), self.log_dir()]
+        [
+            self.bin_dir(),
+            self.etc_dir(),
+            self.state_dir(),
+            self.log_dir(),
+        ]
     }
 
     /// A path of this layout for display.

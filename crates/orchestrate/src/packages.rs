@@ -25,7 +25,9 @@ impl Family {
 
     /// The family of an `/etc/os-release` `ID` and `ID_LIKE`.
     pub fn detect(id: &str, id_like: &str) -> Option<Family> {
-        let words: Vec<&str> = std::iter::once(id).chain(id_like.split_whitespace()).collect();
+        let words: Vec<&str> = std::iter::once(id)
+            .chain(id_like.split_whitespace())
+            .collect();
         if words.iter().any(|w| matches!(*w, "debian" | "ubuntu")) {
             Some(Family::Debian)
         } else if words
@@ -136,7 +138,9 @@ mod tests {
     #[test]
     fn the_debian_builder_list_matches_the_test_environment() {
         let script = include_str!("../../../scripts/testenv.sh");
-        let start = script.find("BUILDER_APT_PACKAGES=(").expect("array in testenv.sh");
+        let start = script
+            .find("BUILDER_APT_PACKAGES=(")
+            .expect("array in testenv.sh");
         let body = &script[start..];
         let body = &body[body.find('(').unwrap_or(0) + 1..body.find("\n)").unwrap_or(0)];
         let from_script: Vec<String> = body
@@ -153,7 +157,10 @@ mod tests {
         assert_eq!(Family::detect("debian", ""), Some(Family::Debian));
         assert_eq!(Family::detect("ubuntu", "debian"), Some(Family::Debian));
         assert_eq!(Family::detect("fedora", ""), Some(Family::Fedora));
-        assert_eq!(Family::detect("rocky", "rhel centos fedora"), Some(Family::Fedora));
+        assert_eq!(
+            Family::detect("rocky", "rhel centos fedora"),
+            Some(Family::Fedora)
+        );
         assert_eq!(Family::detect("arch", ""), None);
     }
 
@@ -162,7 +169,7 @@ mod tests {
         let pk = vec!["xorriso".to_owned(), "isomd5sum".to_owned()];
         assert!(missing_script(Family::Debian, &pk).contains("dpkg-query -W"));
         assert!(missing_script(Family::Fedora, &pk).starts_with("rpm -q"));
-                assert!(install_command(Family::Fedora, &pk).starts_with("dnf install -y"));
+        assert!(install_command(Family::Fedora, &pk).starts_with("dnf install -y"));
         assert!(install_command(Family::Debian, &pk).contains("apt-get install -y"));
     }
 }

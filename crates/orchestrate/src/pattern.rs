@@ -20,7 +20,9 @@ fn matches(p: &[char], t: &[char]) -> bool {
                 continue;
             }
             Some('?') => Some(pi + 1),
-            Some('[') => class(&p[pi..], t[ti]).map(|(ok, len)| ok.then_some(pi + len)).unwrap_or_else(|| (t[ti] == '[').then_some(pi + 1)),
+            Some('[') => class(&p[pi..], t[ti])
+                .map(|(ok, len)| ok.then_some(pi + len))
+                .unwrap_or_else(|| (t[ti] == '[').then_some(pi + 1)),
             Some(&c) => (c == t[ti]).then_some(pi + 1),
             None => None,
         };

@@ -36,13 +36,23 @@ pub fn plan(opts: &DeployOptions) -> Result<String, DeployError> {
         if mine.is_empty() {
             continue;
         }
-        let via = if mine == [Task::DeployLocal] { "this machine" } else { "ssh" };
+        let via = if mine == [Task::DeployLocal] {
+            "this machine"
+        } else {
+            "ssh"
+        };
         let _ = writeln!(out, "\n{} [{}] via {via}", h.name(), h.roles());
         let workers = mine.iter().any(|t| {
-            matches!(t, Task::CopyFilesWorkers | Task::DeployWorkers | Task::DeployLocal)
+            matches!(
+                t,
+                Task::CopyFilesWorkers | Task::DeployWorkers | Task::DeployLocal
+            )
         }) && !h.queues.is_empty();
         let webapp = mine.iter().any(|t| {
-            matches!(t, Task::CopyFilesWebapp | Task::DeployWebapp | Task::DeployLocal)
+            matches!(
+                t,
+                Task::CopyFilesWebapp | Task::DeployWebapp | Task::DeployLocal
+            )
         }) && h.master;
         let mut svcs: Vec<Service> = Vec::new();
         for s in services::of(h) {
@@ -56,7 +66,12 @@ pub fn plan(opts: &DeployOptions) -> Result<String, DeployError> {
         }
         if workers || webapp {
             let dirs: Vec<String> = l.dirs().iter().map(|d| d.display().to_string()).collect();
-            let _ = writeln!(out, "  * mkdir -p {} && chmod 0700 {}", dirs.join(" "), l.etc_dir().display());
+            let _ = writeln!(
+                out,
+                "  * mkdir -p {} && chmod 0700 {}",
+                dirs.join(" "),
+                l.etc_dir().display()
+            );
             let _ = writeln!(
                 out,
                 "  * put {} mode 0755 ({} bytes, sha256 {}; temp file, checked, renamed)",
@@ -71,7 +86,11 @@ pub fn plan(opts: &DeployOptions) -> Result<String, DeployError> {
                 l.config().display(),
                 cfg.len(),
                 files::sha256(cfg.as_bytes()),
-                if h.master && inv.smtp.is_some() { ", includes SMTP" } else { "" }
+                if h.master && inv.smtp.is_some() {
+                    ", includes SMTP"
+                } else {
+                    ""
+                }
             );
             let mut seen = Vec::new();
             for s in &svcs {
@@ -84,10 +103,16 @@ pub fn plan(opts: &DeployOptions) -> Result<String, DeployError> {
         }
         let mut sets = Vec::new();
         let pk_workers = mine.iter().any(|t| {
-            matches!(t, Task::InstallPackagesWorkers | Task::DeployWorkers | Task::DeployLocal)
+            matches!(
+                t,
+                Task::InstallPackagesWorkers | Task::DeployWorkers | Task::DeployLocal
+            )
         }) && !h.queues.is_empty();
         let pk_webapp = mine.iter().any(|t| {
-            matches!(t, Task::InstallPackagesWebapp | Task::DeployWebapp | Task::DeployLocal)
+            matches!(
+                t,
+                Task::InstallPackagesWebapp | Task::DeployWebapp | Task::DeployLocal
+            )
         }) && h.master;
         if pk_workers {
             sets.push(Set::Builder);
@@ -103,37 +128,58 @@ pub fn plan(opts: &DeployOptions) -> Result<String, DeployError> {
                 let pk = packages::packages(f, &sets);
                 let _ = writeln!(out, "  packages on {} (os-release ID/ID_LIKE):", f.as_str());
                 let _ = writeln!(out, "    check:     {}", packages::missing_script(f, &pk));
-                let _ = writeln!(out, "    * install: {}   (only the missing ones)", packages::install_command(f, &pk));
+                let _ = writeln!(
+                    out,
+                    "    * install: {}   (only the missing ones)",
+                    packages::install_command(f, &pk)
+                );
             }
         }
         let starts = mine.iter().any(|t| {
-            matches!(t, Task::DeployWorkers | Task::DeployWebapp | Task::DeployLocal)
+            matches!(
+                t,
+                Task::DeployWorkers | Task::DeployWebapp | Task::DeployLocal
+            )
         });
         if starts {
             for s in svcs.iter().filter(|s| match s {
-                Service::Worker(_) => {
-                    mine.iter().any(|t| matches!(t, Task::DeployWorkers | Task::DeployLocal))
-                }
-                Service::Monitor => {
-                    mine.iter().any(|t| matches!(t, Task::DeployWebapp | Task::DeployLocal))
-                }
+                Service::Worker(_) => mine
+                    .iter()
+                    .any(|t| matches!(t, Task::DeployWorkers | Task::DeployLocal)),
+                Service::Monitor => mine
+                    .iter()
+                    .any(|t| matches!(t, Task::DeployWebapp | Task::DeployLocal)),
             }) {
-                let _ = writeln!(out, "  service {} (restarted only when its binary, config or unit changed, or it is not running):", s.name());
+                let _ = writeln!(
+                    out,
+                    "  service {} (restarted only when its binary, config or unit changed, or it is not running):",
+                    s.name()
+                );
                 if !l.is_rooted() {
                     let u = s.unit();
-                    let _ = writeln!(out, "    * with systemd:    systemctl daemon-reload && systemctl enable --quiet {u} && systemctl restart {u}");
+                    let _ = writeln!(
+                        out,
+                        "    * with systemd:    systemctl daemon-reload && systemctl enable --quiet {u} && systemctl restart {u}"
+                    );
                 }
                 let _ = writeln!(out, "    * without systemd: {}", s.start_command(&l));
             }
         }
     }
     if tasks.contains(&Task::SetupCli) {
-        let path = opts.client_config.clone().unwrap_or_else(crate::tasks::setup_cli::default_path);
+        let path = opts
+            .client_config
+            .clone()
+            .unwrap_or_else(crate::tasks::setup_cli::default_path);
         let _ = writeln!(
             out,
             "\nthis machine: * write {} mode 0600 (brokers, monitor URL{})",
             path.display(),
-            if opts.token.is_some() { ", API token" } else { "" }
+            if opts.token.is_some() {
+                ", API token"
+            } else {
+                ""
+            }
         );
     }
     Ok(out)

@@ -84,7 +84,12 @@ pub fn start(hosts: &[String], mode: Mode) -> (Progress, Renderer) {
     } else {
         tokio::spawn(plain_loop(rx))
     };
-    (Progress { tx: Some(tx) }, Renderer { handle: Some(handle) })
+    (
+        Progress { tx: Some(tx) },
+        Renderer {
+            handle: Some(handle),
+        },
+    )
 }
 
 async fn plain_loop(mut rx: mpsc::UnboundedReceiver<Event>) {
@@ -99,8 +104,9 @@ async fn plain_loop(mut rx: mpsc::UnboundedReceiver<Event>) {
 async fn fancy_loop(hosts: Vec<String>, mut rx: mpsc::UnboundedReceiver<Event>) {
     let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
     let width = hosts.iter().map(String::len).max().unwrap_or(4);
-    let style = ProgressStyle::with_template(&format!("{{spinner}} {{prefix:<{width}}}  {{wide_msg}}"))
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let style =
+        ProgressStyle::with_template(&format!("{{spinner}} {{prefix:<{width}}}  {{wide_msg}}"))
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
     let mut bars: BTreeMap<String, ProgressBar> = BTreeMap::new();
     for h in &hosts {
         let b = multi.add(ProgressBar::new_spinner());

@@ -45,7 +45,10 @@ pub struct Report {
 impl Report {
     /// How many hosts had `result`.
     pub fn count(&self, result: &str) -> usize {
-        self.outcomes.iter().filter(|o| o.result() == result).count()
+        self.outcomes
+            .iter()
+            .filter(|o| o.result() == result)
+            .count()
     }
 
     /// True when no host failed.
@@ -81,7 +84,11 @@ impl Report {
                 }
             }
         }
-        let (c, u, f) = (self.count("changed"), self.count("unchanged"), self.count("failed"));
+        let (c, u, f) = (
+            self.count("changed"),
+            self.count("unchanged"),
+            self.count("failed"),
+        );
         let secs = self.elapsed.as_secs_f64();
         if c == 0 && f == 0 {
             out.push_str(&format!(
@@ -151,14 +158,26 @@ mod tests {
             ..Default::default()
         };
         let t = r.render();
-        assert!(t.contains("h1    worker x86_64:17  changed    1.5s  binary, config"), "{t}");
-        assert!(t.contains("h3    worker x86_64:17  failed     1.5s  h3: cannot connect"), "{t}");
-        assert!(t.contains("3 host(s): 1 changed, 1 unchanged, 1 failed"), "{t}");
+        assert!(
+            t.contains("h1    worker x86_64:17  changed    1.5s  binary, config"),
+            "{t}"
+        );
+        assert!(
+            t.contains("h3    worker x86_64:17  failed     1.5s  h3: cannot connect"),
+            "{t}"
+        );
+        assert!(
+            t.contains("3 host(s): 1 changed, 1 unchanged, 1 failed"),
+            "{t}"
+        );
         assert!(!r.success());
         let r = Report {
             outcomes: vec![o("h1", &[], None)],
             ..Default::default()
         };
-        assert!(r.render().contains("nothing changed: 1 host(s) already up to date"));
+        assert!(
+            r.render()
+                .contains("nothing changed: 1 host(s) already up to date")
+        );
     }
 }

@@ -104,7 +104,9 @@ pub(crate) fn ssh_options(
     control_dir: &Path,
 ) -> SshOptions {
     SshOptions {
-        config: ssh_config.map(Path::to_path_buf).or_else(|| inv.ssh.config.clone()),
+        config: ssh_config
+            .map(Path::to_path_buf)
+            .or_else(|| inv.ssh.config.clone()),
         identity: inv.ssh.identity.clone(),
         host_keys: inv.ssh.host_keys,
         connect_timeout: inv.ssh.connect_timeout,
@@ -234,14 +236,26 @@ pub async fn deploy(opts: &DeployOptions) -> Result<Report, DeployError> {
         let name = format!("local:{}", h.name());
         let remote = Local::new(name.clone());
         let is_broker = broker.as_deref() == Some(h.name().as_str());
-        let r = on_host(&remote, h, &art, &layout, &progress, is_broker, &[Task::DeployLocal]).await;
+        let r = on_host(
+            &remote,
+            h,
+            &art,
+            &layout,
+            &progress,
+            is_broker,
+            &[Task::DeployLocal],
+        )
+        .await;
         outcomes.push(outcome(h, &name, r, t, &progress));
     }
     renderer.finish(progress).await;
 
     if tasks.contains(&Task::SetupCli) {
         let t = Instant::now();
-        let path = opts.client_config.clone().unwrap_or_else(setup_cli::default_path);
+        let path = opts
+            .client_config
+            .clone()
+            .unwrap_or_else(setup_cli::default_path);
         let r = setup_cli::run(&inv, opts.token.clone(), &path);
         outcomes.push(HostOutcome {
             host: "client config".into(),
@@ -291,11 +305,21 @@ fn package_sets(host: &Host, tasks: &[Task], is_broker: bool) -> Vec<Set> {
     let mut sets = Vec::new();
     let has = |ts: &[Task]| tasks.iter().any(|t| ts.contains(t));
     if !host.queues.is_empty()
-        && has(&[Task::InstallPackagesWorkers, Task::DeployWorkers, Task::DeployLocal])
+        && has(&[
+            Task::InstallPackagesWorkers,
+            Task::DeployWorkers,
+            Task::DeployLocal,
+        ])
     {
         sets.push(Set::Builder);
     }
-    if host.master && has(&[Task::InstallPackagesWebapp, Task::DeployWebapp, Task::DeployLocal]) {
+    if host.master
+        && has(&[
+            Task::InstallPackagesWebapp,
+            Task::DeployWebapp,
+            Task::DeployLocal,
+        ])
+    {
         sets.push(Set::Webapp);
     }
     if is_broker && !sets.is_empty() {

@@ -136,7 +136,9 @@ impl Service {
                 pf = qpath(&self.pid_file(layout)),
             )
         };
-        format!("{state}if [ -f {stamp} ]; then echo \"stamp {n} $(cat {stamp})\"; else echo \"stamp {n} -\"; fi\n")
+        format!(
+            "{state}if [ -f {stamp} ]; then echo \"stamp {n} $(cat {stamp})\"; else echo \"stamp {n} -\"; fi\n"
+        )
     }
 
     /// The script stopping the service (waits up to `wait_s` seconds, then kills).
@@ -192,11 +194,14 @@ pub fn parse_states(out: &str) -> std::collections::BTreeMap<String, (State, Opt
                     "dead" => State::Dead(pid),
                     _ => State::Stopped,
                 };
-                m.entry((*name).to_owned()).or_insert((State::Stopped, None)).0 = s;
+                m.entry((*name).to_owned())
+                    .or_insert((State::Stopped, None))
+                    .0 = s;
             }
             ["stamp", name, h] => {
-                m.entry((*name).to_owned()).or_insert((State::Stopped, None)).1 =
-                    (*h != "-").then(|| (*h).to_owned());
+                m.entry((*name).to_owned())
+                    .or_insert((State::Stopped, None))
+                    .1 = (*h != "-").then(|| (*h).to_owned());
             }
             _ => {}
         }
@@ -214,7 +219,10 @@ mod tests {
         assert_eq!(s.name(), "worker-x86_64-17");
         assert_eq!(s.unit(), "fbs-worker@x86_64:17.service");
         let l = Layout::system();
-        assert_eq!(s.pid_file(&l), PathBuf::from("/var/lib/fbs/worker-x86_64-17.pid"));
+        assert_eq!(
+            s.pid_file(&l),
+            PathBuf::from("/var/lib/fbs/worker-x86_64-17.pid")
+        );
         assert!(s.start_command(&l).starts_with(
             "/opt/fbs/bin/fbs worker --queue x86_64:17 --config /etc/fbs/fbs.toml --daemon"
         ));
@@ -225,7 +233,10 @@ mod tests {
         let m = parse_states(
             "state worker-x86_64-17 running 42\nstamp worker-x86_64-17 abc\nstate monitor dead 7\nstamp monitor -\n",
         );
-        assert_eq!(m["worker-x86_64-17"], (State::Running(Some(42)), Some("abc".into())));
+        assert_eq!(
+            m["worker-x86_64-17"],
+            (State::Running(Some(42)), Some("abc".into()))
+        );
         assert_eq!(m["monitor"], (State::Dead(Some(7)), None));
     }
 
@@ -236,12 +247,21 @@ mod tests {
         std::fs::create_dir_all(l.state_dir()).expect("dir");
         let s = Service::Monitor;
         let run = |script: String| {
-            let o = std::process::Command::new("sh").arg("-c").arg(script).output().expect("sh");
-            parse_states(&String::from_utf8_lossy(&o.stdout))["monitor"].0.clone()
+            let o = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .output()
+                .expect("sh");
+            parse_states(&String::from_utf8_lossy(&o.stdout))["monitor"]
+                .0
+                .clone()
         };
         assert_eq!(run(s.query_script(&l, false)), State::Stopped);
         std::fs::write(s.pid_file(&l), format!("{}\n", std::process::id())).expect("pid");
-        assert_eq!(run(s.query_script(&l, false)), State::Running(Some(std::process::id())));
+        assert_eq!(
+            run(s.query_script(&l, false)),
+            State::Running(Some(std::process::id()))
+        );
         std::fs::write(s.pid_file(&l), "999999999\n").expect("pid");
         assert_eq!(run(s.query_script(&l, false)), State::Dead(Some(999999999)));
     }

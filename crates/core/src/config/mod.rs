@@ -14,11 +14,11 @@ mod source;
 mod staging;
 
 pub use client::ClientConfig;
-pub use deploy::{broker_url, daemon_from_deploy_conf, unquote};
 pub use daemon::{
     BrokerConfig, DaemonConfig, KojiConfig, MonitorConfig, RetentionConfig, SmtpConfig, SmtpTls,
     WorkerConfig, redact_url,
 };
+pub use deploy::{broker_url, daemon_from_deploy_conf, unquote};
 pub use error::ConfigError;
 pub use source::{ConfigSource, load_client, load_daemon, resolve_path};
 pub use staging::{PublicUrl, StagingConfig};

@@ -42,11 +42,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Inventory, ConfigError> {
     }
 
     let rel = ini.section("releases").ok_or_else(|| {
-        ConfigError::key(path, None, "[releases]", "missing (e.g. releases=17,rawhide)")
+        ConfigError::key(
+            path,
+            None,
+            "[releases]",
+            "missing (e.g. releases=17,rawhide)",
+        )
     })?;
-    let rel_entry = rel.get("releases").ok_or_else(|| {
-        ConfigError::key(path, rel.line(), "[releases] releases", "missing")
-    })?;
+    let rel_entry = rel
+        .get("releases")
+        .ok_or_else(|| ConfigError::key(path, rel.line(), "[releases] releases", "missing"))?;
     inv.releases = unquote(&rel_entry.value)
         .split([',', ';', ' ', '\n'])
         .map(str::trim)
@@ -69,7 +74,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Inventory, ConfigError> {
         h.workdir = workdir;
         for e in m.entries() {
             if e.key != "host" && e.key != "workdir" {
-                return Err(err(path, "master", e, "unknown key (expected host, workdir)"));
+                return Err(err(
+                    path,
+                    "master",
+                    e,
+                    "unknown key (expected host, workdir)",
+                ));
             }
         }
     }
@@ -170,8 +180,8 @@ fn ssh(inv: &mut Inventory, path: &Path, sec: &Section) -> Result<(), ConfigErro
                 inv.ssh.host_keys = policy(v).map_err(|m| err(path, "ssh", e, m))?;
             }
             "connect_timeout" => {
-                inv.ssh.connect_timeout = fbs_core::config::duration::parse(v)
-                    .map_err(|m| err(path, "ssh", e, m))?;
+                inv.ssh.connect_timeout =
+                    fbs_core::config::duration::parse(v).map_err(|m| err(path, "ssh", e, m))?;
             }
             _ => {
                 return Err(err(

@@ -105,7 +105,15 @@ mod tests {
             assert_eq!(l.port, port, "{raw}");
             assert_eq!(l.to_string(), raw);
         }
-        for bad in ["", "@h", "root@", "root@h:99999", "root@h:x", "a b", "root@[::1"] {
+        for bad in [
+            "",
+            "@h",
+            "root@",
+            "root@h:99999",
+            "root@h:x",
+            "a b",
+            "root@[::1",
+        ] {
             assert!(Login::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

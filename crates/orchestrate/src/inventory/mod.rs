@@ -1,5 +1,5 @@
-//! The fleet as `fbs deploy` sees it, read from a `deploy.conf` (the old INI format, see
-//! [`ini`]) or a `deploy.toml` ([`toml`]): brokers, releases, the master (webapp) host, the
+//! The fleet as `fbs deploy` sees it, read from a `deploy.conf` (the old INI format, module
+//! `ini`) or a `deploy.toml` (module `toml`): brokers, releases, the master (webapp) host, the
 //! worker hosts per release and arch, SMTP (for the master only), Koji, and how to reach the
 //! hosts over SSH. Errors name the file, the line and the key.
 

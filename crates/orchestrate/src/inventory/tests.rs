@@ -38,13 +38,25 @@ fn the_sample_deploy_conf_parses() {
     );
     let s = summary(&inv);
     assert_eq!(s[0], ("gene@localhost".into(), true, vec![]));
-    assert_eq!(s[1], ("root@10.0.0.30".into(), false, vec!["i686:17".into()]));
+    assert_eq!(
+        s[1],
+        ("root@10.0.0.30".into(), false, vec!["i686:17".into()])
+    );
     assert_eq!(s[2].2, ["x86_64:17"]);
     assert_eq!(s.len(), 6);
-    assert_eq!(inv.smtp.as_ref().map(|m| m.server.as_str()), Some("smtp.example.org"));
+    assert_eq!(
+        inv.smtp.as_ref().map(|m| m.server.as_str()),
+        Some("smtp.example.org")
+    );
     assert_eq!(inv.ssh.host_keys, HostKeyPolicy::Strict);
-    assert_eq!(inv.master().map(Host::name).as_deref(), Some("gene@localhost"));
-    assert_eq!(inv.broker_host().map(Host::name).as_deref(), Some("root@10.0.0.27"));
+    assert_eq!(
+        inv.master().map(Host::name).as_deref(),
+        Some("gene@localhost")
+    );
+    assert_eq!(
+        inv.broker_host().map(Host::name).as_deref(),
+        Some("root@10.0.0.27")
+    );
     assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
     assert_eq!(
         inv.hosts[1].workdir.as_deref(),
@@ -74,7 +86,10 @@ fn a_host_in_two_releases_serves_both_queues() {
     assert_eq!(s[0].2, ["x86_64:17", "x86_64:rawhide"]);
     assert_eq!(s[1].2, ["x86_64:rawhide"]);
     assert!(inv.master().is_none());
-    assert_eq!(inv.broker_host().map(Host::name).as_deref(), Some("root@h1"));
+    assert_eq!(
+        inv.broker_host().map(Host::name).as_deref(),
+        Some("root@h1")
+    );
 }
 
 #[test]

@@ -99,10 +99,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Inventory, ConfigError> {
 
     inv.releases = raw.releases.get_ref().clone();
     if inv.releases.is_empty() {
-        return Err(key(raw.releases.span(), "releases", "lists no release".into()));
+        return Err(key(
+            raw.releases.span(),
+            "releases",
+            "lists no release".into(),
+        ));
     }
     if let Some(m) = &raw.master {
-        let login = Login::parse(m.host.get_ref()).map_err(|e| key(m.host.span(), "master.host", e))?;
+        let login =
+            Login::parse(m.host.get_ref()).map_err(|e| key(m.host.span(), "master.host", e))?;
         let h = inv.host_mut(login);
         h.master = true;
         h.workdir = m.workdir.clone();
@@ -131,8 +136,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Inventory, ConfigError> {
     inv.ssh.config = raw.ssh.config;
     inv.ssh.identity = raw.ssh.identity;
     if let Some(p) = raw.ssh.host_key_check {
-        inv.ssh.host_keys = super::ini::policy(p.get_ref())
-            .map_err(|m| key(p.span(), "ssh.host_key_check", m))?;
+        inv.ssh.host_keys =
+            super::ini::policy(p.get_ref()).map_err(|m| key(p.span(), "ssh.host_key_check", m))?;
     }
     if let Some(t) = raw.ssh.connect_timeout {
         inv.ssh.connect_timeout = fbs_core::config::duration::parse(t.get_ref())
@@ -153,7 +158,12 @@ fn workers(
     group: &BTreeMap<String, Spanned<toml::Value>>,
 ) -> Result<(), ConfigError> {
     let key = |v: &Spanned<toml::Value>, k: &str, m: String| {
-        ConfigError::key(path, Some(line(text, v.span())), format!("workers.{release}.{k}"), m)
+        ConfigError::key(
+            path,
+            Some(line(text, v.span())),
+            format!("workers.{release}.{k}"),
+            m,
+        )
     };
     let workdir = match group.get("workdir") {
         None => None,

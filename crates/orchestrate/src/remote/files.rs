@@ -64,7 +64,10 @@ pub fn state_script(files: &[PathBuf], dirs: &[PathBuf]) -> String {
 
 /// The checksum cache beside a large file (`fbs` → `.fbs.sha256`).
 pub fn sidecar(p: &Path) -> PathBuf {
-    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     p.with_file_name(format!(".{name}.sha256"))
 }
 
@@ -85,10 +88,8 @@ pub fn parse_state(out: &str) -> (BTreeMap<PathBuf, FileState>, BTreeMap<PathBuf
                     mode: u32::from_str_radix(m, 8).ok(),
                 },
             );
-        } else if let Some(rest) = line.strip_prefix("dir ") {
-            if let Some((m, p)) = rest.split_once(' ') {
-                dirs.insert(PathBuf::from(p), u32::from_str_radix(m, 8).ok());
-            }
+        } else if let Some((m, p)) = line.strip_prefix("dir ").and_then(|r| r.split_once(' ')) {
+            dirs.insert(PathBuf::from(p), u32::from_str_radix(m, 8).ok());
         }
     }
     (files, dirs)
@@ -124,6 +125,12 @@ pub async fn put(
             format!("rm -f {}\n", qpath(&sidecar(dest)))
         },
     );
-    check(remote, &format!("writing {}", dest.display()), &script, input).await?;
+    check(
+        remote,
+        &format!("writing {}", dest.display()),
+        &script,
+        input,
+    )
+    .await?;
     Ok(())
 }

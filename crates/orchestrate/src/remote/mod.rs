@@ -135,8 +135,7 @@ pub async fn check(
 pub fn quote(s: impl AsRef<str>) -> String {
     let s = s.as_ref();
     if !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-:=@+,%".contains(&b))
     {
         return s.to_owned();

@@ -64,15 +64,27 @@ fn chain(e: &dyn std::error::Error) -> String {
 pub(crate) fn classify(host: &str, detail: String) -> RemoteError {
     let d = detail.to_ascii_lowercase();
     let host = host.to_owned();
+    if d.contains("identification has changed")
+        || d.contains("has changed and you have requested strict")
+    {
+        // ssh's banner is long; keep the facts: the new fingerprint and the stale entry.
+        let detail = detail
+            .lines()
+            .map(str::trim)
+            .filter(|l| {
+                l.contains("fingerprint") || l.starts_with("SHA256:") || l.contains("Offending")
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        return RemoteError::HostKeyChanged { host, detail };
+    }
     let detail = detail
         .lines()
         .filter(|l| !l.trim_start().starts_with("@@@") && !l.trim().is_empty())
-        .take(6)
+        .take(4)
         .collect::<Vec<_>>()
         .join("\n");
-    if d.contains("identification has changed") || d.contains("has changed and you have requested strict") {
-        RemoteError::HostKeyChanged { host, detail }
-    } else if d.contains("host key verification failed") || d.contains("host key is known") {
+    if d.contains("host key verification failed") || d.contains("host key is known") {
         RemoteError::HostKeyUnknown { host, detail }
     } else {
         RemoteError::Connect { host, detail }
@@ -182,7 +194,10 @@ impl Remote for Ssh {
                 if let Err(e) = sent.and(closed) {
                     return Err(RemoteError::Exec {
                         host: self.name.clone(),
-                        detail: format!("sending data failed: {e}; {}", String::from_utf8_lossy(&out.stderr)),
+                        detail: format!(
+                            "sending data failed: {e}; {}",
+                            String::from_utf8_lossy(&out.stderr)
+                        ),
                     });
                 }
                 out
@@ -205,7 +220,10 @@ impl Remote for Ssh {
     }
 }
 
-async fn send_file(path: &Path, to: &mut (impl tokio::io::AsyncWrite + Unpin)) -> std::io::Result<()> {
+async fn send_file(
+    path: &Path,
+    to: &mut (impl tokio::io::AsyncWrite + Unpin),
+) -> std::io::Result<()> {
     let mut f = tokio::fs::File::open(path).await?;
     tokio::io::copy(&mut f, to).await.map(|_| ())
 }
@@ -222,10 +240,20 @@ mod tests {
             Host key verification failed.";
         let e = classify("root@h3", changed.into());
         assert!(matches!(e, RemoteError::HostKeyChanged { .. }), "{e}");
-        assert!(e.to_string().starts_with("root@h3: host key verification failed"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("root@h3: host key verification failed"),
+            "{e}"
+        );
         let unknown = "No ED25519 host key is known for h9 and you have requested strict checking.\nHost key verification failed.";
-        assert!(matches!(classify("h9", unknown.into()), RemoteError::HostKeyUnknown { .. }));
+        assert!(matches!(
+            classify("h9", unknown.into()),
+            RemoteError::HostKeyUnknown { .. }
+        ));
         let refused = "ssh: connect to host 10.200.0.13 port 22: Connection refused";
-        assert!(matches!(classify("h3", refused.into()), RemoteError::Connect { .. }));
+        assert!(matches!(
+            classify("h3", refused.into()),
+            RemoteError::Connect { .. }
+        ));
     }
 }

@@ -1,7 +1,7 @@
 //! `deploy-webapp`: copy the files, install the packages, then start the monitor (web UI,
 //! REST API, notifier) on the master — restarting it only when something it runs changed.
 
-use super::{HostCtx, copy_files_webapp, install_packages_webapp, steps};
+use super::{HostCtx, copy_files_webapp, install_packages_webapp, start};
 use crate::services::Service;
 
 /// Run on the master.
@@ -11,5 +11,5 @@ pub(crate) async fn run(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
     }
     copy_files_webapp::run(ctx).await?;
     install_packages_webapp::run(ctx).await?;
-    steps::services(ctx, &[Service::Monitor]).await
+    start::services(ctx, &[Service::Monitor]).await
 }

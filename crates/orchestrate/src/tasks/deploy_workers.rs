@@ -2,7 +2,7 @@
 //! restarting it only when what it runs (binary, config, unit) changed or it is not running —
 //! and stop workers of queues the host no longer serves.
 
-use super::{HostCtx, copy_files_workers, install_packages_workers, steps};
+use super::{HostCtx, copy_files_workers, install_packages_workers, start};
 use crate::services::{self, Service};
 
 /// Run on one worker host.
@@ -16,6 +16,6 @@ pub(crate) async fn run(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
         .into_iter()
         .filter(|s| matches!(s, Service::Worker(_)))
         .collect();
-    steps::services(ctx, &workers).await?;
-    steps::stop_stale_workers(ctx).await
+    start::services(ctx, &workers).await?;
+    start::stop_stale_workers(ctx).await
 }

@@ -11,6 +11,7 @@ mod deploy_workers;
 mod install_packages_webapp;
 mod install_packages_workers;
 pub mod setup_cli;
+mod start;
 mod steps;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -33,7 +33,10 @@ pub fn run(inv: &Inventory, token: Option<String>, path: &Path) -> anyhow::Resul
     if old_text.as_deref() == Some(text.as_str()) && mode_ok {
         return Ok(false);
     }
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = dir.join(format!(".client.toml.{}", std::process::id()));
     let mut f = std::fs::OpenOptions::new()
@@ -64,11 +67,15 @@ mod tests {
         let inv = Inventory::parse(Path::new("deploy.conf"), conf).expect("valid");
         let path = dir.path().join("fbs/client.toml");
         assert!(run(&inv, Some("s3cret".into()), &path).expect("write"));
-        let c: ClientConfig = toml::from_str(&std::fs::read_to_string(&path).expect("read")).expect("toml");
+        let c: ClientConfig =
+            toml::from_str(&std::fs::read_to_string(&path).expect("read")).expect("toml");
         assert_eq!(c.broker.as_deref(), Some("redis://b1:6379/0"));
         assert_eq!(c.monitor_url.as_deref(), Some("http://m1:8080/"));
         assert_eq!(c.token.as_deref(), Some("s3cret"));
-        assert_eq!(std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
+            0o600
+        );
         // Again, without --token: the token is kept and nothing changes.
         assert!(!run(&inv, None, &path).expect("again"));
     }

@@ -51,8 +51,10 @@ pub async fn probe(ctx: &mut HostCtx<'_>) -> anyhow::Result<Probe> {
     let sets = ctx.package_sets.clone();
     let mut pk = String::new();
     if !sets.is_empty() && !l.is_rooted() {
-        let deb = packages::missing_script(Family::Debian, &packages::packages(Family::Debian, &sets));
-        let rpm = packages::missing_script(Family::Fedora, &packages::packages(Family::Fedora, &sets));
+        let deb =
+            packages::missing_script(Family::Debian, &packages::packages(Family::Debian, &sets));
+        let rpm =
+            packages::missing_script(Family::Fedora, &packages::packages(Family::Fedora, &sets));
         pk = format!(
             "case \" $ID $ID_LIKE \" in *\\ debian\\ *|*\\ ubuntu\\ *) ({deb}) | sed 's/^/missing /';; \
              *\\ fedora\\ *|*\\ rhel\\ *|*\\ centos\\ *|*\\ rocky\\ *|*\\ almalinux\\ *) ({rpm}) | sed 's/^/missing /';; esac\n"
@@ -113,7 +115,11 @@ pub async fn dirs(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
     }
     ctx.step("creating directories");
     let list: Vec<String> = ctx.layout.dirs().iter().map(|d| qpath(d)).collect();
-    let script = format!("set -e\nmkdir -p {}\nchmod 0700 {}\n", list.join(" "), qpath(&etc));
+    let script = format!(
+        "set -e\nmkdir -p {}\nchmod 0700 {}\n",
+        list.join(" "),
+        qpath(&etc)
+    );
     check(ctx.remote, "creating directories", &script, Input::None).await?;
     if !missing.is_empty() {
         ctx.changes.push("directories".into());
@@ -131,8 +137,19 @@ pub async fn binary(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
     if have.sha256.as_deref() == Some(&ctx.art.binary_sha) && have.mode == Some(0o755) {
         return Ok(());
     }
-    ctx.step(&format!("pushing the binary ({} MB)", ctx.art.binary_len / 1_000_000));
-    files::put(ctx.remote, Input::File(&ctx.art.binary), &ctx.art.binary_sha, &dest, 0o755, true).await?;
+    ctx.step(&format!(
+        "pushing the binary ({} MB)",
+        ctx.art.binary_len / 1_000_000
+    ));
+    files::put(
+        ctx.remote,
+        Input::File(&ctx.art.binary),
+        &ctx.art.binary_sha,
+        &dest,
+        0o755,
+        true,
+    )
+    .await?;
     ctx.changes.push("binary".into());
     Ok(())
 }
@@ -155,7 +172,15 @@ pub async fn config(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
         return Ok(());
     }
     ctx.step("writing the config");
-    files::put(ctx.remote, Input::Bytes(text.as_bytes()), &sha, &dest, 0o600, false).await?;
+    files::put(
+        ctx.remote,
+        Input::Bytes(text.as_bytes()),
+        &sha,
+        &dest,
+        0o600,
+        false,
+    )
+    .await?;
     ctx.changes.push("config".into());
     Ok(())
 }
@@ -173,9 +198,20 @@ pub async fn units(ctx: &mut HostCtx<'_>, svcs: &[Service]) -> anyhow::Result<()
         if have.sha256.as_deref() == Some(sha.as_str()) && have.mode == Some(0o644) {
             continue;
         }
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         ctx.step(&format!("writing {name}"));
-        files::put(ctx.remote, Input::Bytes(text.as_bytes()), &sha, &path, 0o644, false).await?;
+        files::put(
+            ctx.remote,
+            Input::Bytes(text.as_bytes()),
+            &sha,
+            &path,
+            0o644,
+            false,
+        )
+        .await?;
         ctx.changes.push(format!("unit {name}"));
     }
     Ok(())
@@ -207,101 +243,33 @@ pub async fn packages(ctx: &mut HostCtx<'_>, sets: &[Set]) -> anyhow::Result<()>
     };
     let want = packages::packages(family, &sets);
     let missing: Vec<String> = if sets.iter().all(|s| ctx.package_sets.contains(s)) {
-        p.missing.iter().filter(|m| want.contains(m)).cloned().collect()
+        p.missing
+            .iter()
+            .filter(|m| want.contains(m))
+            .cloned()
+            .collect()
     } else {
         ctx.step("checking packages");
-        let out = check(ctx.remote, "checking packages", &packages::missing_script(family, &want), Input::None).await?;
+        let out = check(
+            ctx.remote,
+            "checking packages",
+            &packages::missing_script(family, &want),
+            Input::None,
+        )
+        .await?;
         out.stdout.split_whitespace().map(str::to_owned).collect()
     };
     if missing.is_empty() {
         return Ok(());
     }
     ctx.step(&format!("installing {}", missing.join(" ")));
-    check(ctx.remote, "installing packages", &packages::install_command(family, &missing), Input::None).await?;
+    check(
+        ctx.remote,
+        "installing packages",
+        &packages::install_command(family, &missing),
+        Input::None,
+    )
+    .await?;
     ctx.changes.push(format!("installed {}", missing.join(" ")));
-    Ok(())
-}
-
-/// The hash a service is started with: binary, config, unit and command line.
-fn stamp(ctx: &HostCtx<'_>, s: &Service) -> String {
-    let cfg = ctx.art.configs.get(&ctx.host.name()).map(String::as_str).unwrap_or("");
-    let unit = s.unit_file(ctx.layout).1;
-    let all = format!(
-        "{}\n{}\n{}\n{}",
-        ctx.art.binary_sha,
-        files::sha256(cfg.as_bytes()),
-        files::sha256(unit.as_bytes()),
-        s.start_command(ctx.layout)
-    );
-    files::sha256(all.as_bytes())
-}
-
-/// (Re)start the services of `svcs` whose stamp changed or that are not running; then check
-/// they stayed up.
-pub async fn services(ctx: &mut HostCtx<'_>, svcs: &[Service]) -> anyhow::Result<()> {
-    let svcs: Vec<Service> = svcs
-        .iter()
-        .filter(|s| ctx.first(&format!("service {}", s.name())))
-        .cloned()
-        .collect();
-    if svcs.is_empty() {
-        return Ok(());
-    }
-    let p = probe(ctx).await?;
-    let states = p.states.clone();
-    let mut started = Vec::new();
-    for s in &svcs {
-        let want = stamp(ctx, s);
-        let (state, have) = states.get(&s.name()).cloned().unwrap_or((State::Stopped, None));
-        let running = matches!(state, State::Running(_));
-        if running && have.as_deref() == Some(want.as_str()) {
-            continue;
-        }
-        ctx.step(&format!("{} {}", if running { "restarting" } else { "starting" }, s.name()));
-        check(ctx.remote, &format!("starting {}", s.name()), &s.start_script(ctx.layout, p.systemd, Some(&want)), Input::None).await?;
-        ctx.changes.push(format!("{} {}", if running { "restarted" } else { "started" }, s.name()));
-        started.push(s.clone());
-    }
-    if started.is_empty() {
-        return Ok(());
-    }
-    // A daemon that cannot reach its broker exits soon after starting: look again.
-    let query: String = started.iter().map(|s| s.query_script(ctx.layout, p.systemd)).collect();
-    let out = check(ctx.remote, "querying services", &format!("sleep 1\n{query}"), Input::None).await?;
-    let states = services::parse_states(&out.stdout);
-    for s in &started {
-        if let Some((st, _)) = states.get(&s.name())
-            && !matches!(st, State::Running(_))
-        {
-            let log = qpath(&s.log_file(ctx.layout));
-            let tail = ctx.remote.exec(&format!("tail -n 5 {log} 2>/dev/null"), Input::None).await.map(|o| o.stdout).unwrap_or_default();
-            bail!("{} did not stay up ({st}); its log ends:\n{}", s.name(), tail.trim_end());
-        }
-    }
-    Ok(())
-}
-
-/// Stop worker daemons this host no longer runs (a queue removed from deploy.conf).
-pub async fn stop_stale_workers(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
-    let p = probe(ctx).await?;
-    if p.systemd {
-        return Ok(());
-    }
-    let keep: Vec<String> = services::of(ctx.host).iter().map(|s| format!("{}.pid", s.name())).collect();
-    let dir = qpath(&ctx.layout.state_dir());
-    let out = check(ctx.remote, "listing daemons", &format!("cd {dir} 2>/dev/null && ls worker-*.pid 2>/dev/null || true"), Input::None).await?;
-    for f in out.stdout.split_whitespace().filter(|f| !keep.iter().any(|k| k == f)) {
-        let name = f.trim_end_matches(".pid");
-        ctx.step(&format!("stopping {name} (no longer in the deploy config)"));
-        let pid = ctx.layout.state_dir().join(f);
-        let stamp = ctx.layout.state_dir().join(format!("{name}.deployed"));
-        let script = format!(
-            "p={}\npid=$(cat \"$p\")\nkill -TERM \"$pid\" 2>/dev/null || true\nrm -f \"$p\" {}\n",
-            qpath(&pid),
-            qpath(&stamp)
-        );
-        check(ctx.remote, "stopping a stale worker", &script, Input::None).await?;
-        ctx.changes.push(format!("stopped {name}"));
-    }
     Ok(())
 }
