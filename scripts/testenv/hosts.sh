@@ -8,8 +8,11 @@
 #
 # When network namespaces are refused, the hosts are sshd on 127.0.0.1:2201-2204 (still with
 # a mount namespace each when `unshare` works). TESTENV_SSH_MODE=loopback forces that.
+# FBS_TEST_HOST_COUNT (default 4, at most 9) and TESTENV_NET (default 0: 10.200.0.x, link
+# names fbs-*) let a benchmark bring up its own, larger set beside the test hosts.
 #
-#   hosts.sh up | down | status | reset       (reset: remove fbs from every host, stop its daemons)
+#   hosts.sh up | down | status | reset       (reset: remove fbs from every host, stop its
+#                                             daemons, give back changed host keys)
 #   hosts.sh stop-sshd H | start-sshd H       (a host going down and coming back)
 #   hosts.sh rekey H | restore-key H          (a host whose key changed, and back)
 #   hosts.sh exec H CMD...                    (run CMD in H's namespaces, as root)
@@ -19,16 +22,20 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 D=${FBS_TESTENV_DIR:-$ROOT/.testenv}
 HD=$D/hosts
 SD=$D/ssh
-HOSTS=(h1 h2 h3 h4)
-BRIDGE=fbs-br0
-BRIDGE_ADDR=10.200.0.1
+COUNT=${FBS_TEST_HOST_COUNT:-4}
+NET=${TESTENV_NET:-0}
+HOSTS=()
+for n in $(seq 1 "$COUNT"); do HOSTS+=("h$n"); done
+if [ "$NET" = 0 ]; then P=fbs; else P=fbs$NET; fi
+BRIDGE=$P-br0
+BRIDGE_ADDR=10.200.$NET.1
 mkdir -p "$D/pids" "$D/logs"
 
 log() { printf 'testenv hosts: %s\n' "$*" >&2; }
 
 idx() { echo "${1#h}"; }
-addr_of() { if [ "$(cat "$HD/mode")" = netns ]; then echo "10.200.0.1$(idx "$1")"; else echo 127.0.0.1; fi; }
-port_of() { if [ "$(cat "$HD/mode")" = netns ]; then echo 22; else echo "220$(idx "$1")"; fi; }
+addr_of() { if [ "$(cat "$HD/mode")" = netns ]; then echo "10.200.$NET.1$(idx "$1")"; else echo 127.0.0.1; fi; }
+port_of() { if [ "$(cat "$HD/mode")" = netns ]; then echo 22; else echo "2$NET$(printf %02d "$(idx "$1")")"; fi; }
 anchor_of() { cat "$D/pids/host-$1.pid" 2>/dev/null || true; }
 alive() { [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -c1)" != Z ]; }
 
@@ -48,8 +55,8 @@ in_host() {
 
 can_netns() {
   [ "${TESTENV_SSH_MODE:-}" != loopback ] || return 1
-  ip netns add fbs-probe 2>/dev/null || return 1
-  ip netns del fbs-probe
+  ip netns add "$P-probe" 2>/dev/null || return 1
+  ip netns del "$P-probe"
 }
 
 net_up() {
@@ -61,14 +68,14 @@ net_up() {
   local h i
   for h in "${HOSTS[@]}"; do
     i=$(idx "$h")
-    ip netns list | grep -qw "fbs-$h" || ip netns add "fbs-$h"
-    if ! ip link show "fbs-$h-v" >/dev/null 2>&1; then
-      ip link add "fbs-$h-v" type veth peer name eth0 netns "fbs-$h"
-      ip link set "fbs-$h-v" master "$BRIDGE" up
-      ip -n "fbs-$h" addr add "10.200.0.1$i/24" dev eth0
+    ip netns list | grep -qw "$P-$h" || ip netns add "$P-$h"
+    if ! ip link show "$P-$h-v" >/dev/null 2>&1; then
+      ip link add "$P-$h-v" type veth peer name eth0 netns "$P-$h"
+      ip link set "$P-$h-v" master "$BRIDGE" up
+      ip -n "$P-$h" addr add "10.200.$NET.1$i/24" dev eth0
     fi
-    ip -n "fbs-$h" link set eth0 up
-    ip -n "fbs-$h" link set lo up
+    ip -n "$P-$h" link set eth0 up
+    ip -n "$P-$h" link set lo up
   done
 }
 
@@ -140,7 +147,7 @@ anchor_up() {
   } > "$HD/$h/hosts"
   setup="$setup && cp $HD/$h/hosts /etc/hosts"
   local pre=()
-  [ "$(cat "$HD/mode")" = netns ] && pre=(ip netns exec "fbs-$h")
+  [ "$(cat "$HD/mode")" = netns ] && pre=(ip netns exec "$P-$h")
   rm -f "$HD/$h/mountns"
   if "${pre[@]}" unshare --mount --uts --propagation private true 2>/dev/null; then
     setsid "${pre[@]}" unshare --mount --uts --propagation private \
@@ -258,8 +265,8 @@ down() {
   if alive "$p"; then kill "$p"; for _ in $(seq 1 50); do alive "$p" || break; sleep 0.1; done; fi
   rm -f "$D/pids/redis-hosts.pid" "$D/redis-hosts/url"
   for h in "${HOSTS[@]}"; do
-    ip link del "fbs-$h-v" 2>/dev/null || true
-    ip netns del "fbs-$h" 2>/dev/null || true
+    ip link del "$P-$h-v" 2>/dev/null || true
+    ip netns del "$P-$h" 2>/dev/null || true
   done
   ip link del "$BRIDGE" 2>/dev/null || true
   rm -rf "$HD" "$D/hosts.env"
@@ -270,6 +277,9 @@ reset() {
   local h
   for h in "${HOSTS[@]}"; do
     sshd_down "$h"
+    if [ -f "$HD/$h/host_key.orig" ]; then
+      mv -f "$HD/$h/host_key.orig" "$HD/$h/host_key"; mv -f "$HD/$h/host_key.pub.orig" "$HD/$h/host_key.pub"
+    fi
     host_procs_down "$h"
     in_host "$h" sh -c 'rm -rf /opt/fbs /etc/fbs /var/lib/fbs /var/log/fbs /var/cache/fbs /srv/staging /etc/systemd/system/fbs-*'
     sshd_up "$h"
