@@ -135,4 +135,8 @@ async fn fancy_loop(hosts: Vec<String>, mut rx: mpsc::UnboundedReceiver<Event>) 
             b.finish();
         }
     }
+    drop(bars);
+    drop(multi);
+    // The last bar leaves the cursor at its end; the summary starts on a line of its own.
+    eprintln!();
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use fbs_core::config::ConfigError;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::hostconf;
 use crate::inventory::{Host, Inventory};
@@ -19,8 +20,8 @@ use crate::remote::{Local, Remote, RemoteError, Ssh, SshOptions, files};
 use crate::report::{HostOutcome, Report};
 use crate::tasks::{Artifacts, HostCtx, Task, setup_cli};
 
-/// What `fbs deploy` was asked to do.
-#[derive(Debug, Clone)]
+/// What `fbs deploy` was asked to do. `Debug` hides the token.
+#[derive(Clone)]
 pub struct DeployOptions {
     /// The deploy config (deploy.conf or deploy.toml).
     pub config: PathBuf,
@@ -42,6 +43,22 @@ pub struct DeployOptions {
     pub binary: Option<PathBuf>,
     /// How progress is shown.
     pub progress: Mode,
+}
+
+impl std::fmt::Debug for DeployOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeployOptions")
+            .field("config", &self.config)
+            .field("tasks", &self.tasks)
+            .field("hosts", &self.hosts)
+            .field("parallel", &self.parallel)
+            .field("ssh_config", &self.ssh_config)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("client_config", &self.client_config)
+            .field("local_root", &self.local_root)
+            .field("binary", &self.binary)
+            .finish()
+    }
 }
 
 impl Default for DeployOptions {
@@ -200,10 +217,12 @@ pub async fn deploy(opts: &DeployOptions) -> Result<Report, DeployError> {
         let (sem, ssh, progress, art, system) = (&sem, &ssh, &progress, &art, &system);
         let tasks = &remote_tasks;
         let is_broker = broker.as_deref() == Some(h.name().as_str());
+        let span = tracing::info_span!("host", host = %h.name());
         async move {
             let _permit = sem.acquire().await;
             let t = Instant::now();
             let name = h.name();
+            tracing::debug!("deploying");
             progress.step(&name, "connecting");
             let result = match Ssh::connect(&h.login, ssh).await {
                 Ok(remote) => {
@@ -215,6 +234,7 @@ pub async fn deploy(opts: &DeployOptions) -> Result<Report, DeployError> {
             };
             outcome(h, &name, result, t, progress)
         }
+        .instrument(span)
     });
     let mut outcomes = futures::future::join_all(remote_runs).await;
 

@@ -159,6 +159,7 @@ impl Remote for Ssh {
     }
 
     async fn exec(&self, script: &str, input: Input<'_>) -> Result<Output, RemoteError> {
+        tracing::trace!(host = %self.name, bytes = script.len(), "exec");
         let session = self.session()?;
         let mut cmd = if self.sudo {
             let mut c = session.command("sudo");

@@ -130,8 +130,9 @@ impl std::str::FromStr for Task {
     }
 }
 
-/// What every host receives: the binary and, per host, its config text.
-#[derive(Debug, Clone)]
+/// What every host receives: the binary and, per host, its config text. `Debug` shows only
+/// the config sizes (the master's holds the SMTP password).
+#[derive(Clone)]
 pub struct Artifacts {
     /// The `fbs` binary pushed to hosts.
     pub binary: PathBuf,
@@ -141,6 +142,19 @@ pub struct Artifacts {
     pub binary_len: u64,
     /// Host name → its daemon config text.
     pub configs: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Artifacts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sizes: BTreeMap<&String, usize> =
+            self.configs.iter().map(|(h, c)| (h, c.len())).collect();
+        f.debug_struct("Artifacts")
+            .field("binary", &self.binary)
+            .field("binary_sha", &self.binary_sha)
+            .field("binary_len", &self.binary_len)
+            .field("config_bytes", &sizes)
+            .finish()
+    }
 }
 
 /// One host during a deploy.
