@@ -43,7 +43,6 @@ pub struct SshOptions {
 pub struct Ssh {
     name: String,
     session: Mutex<Option<Arc<Session>>>,
-    sudo: bool,
 }
 
 fn chain(e: &dyn std::error::Error) -> String {
@@ -92,7 +91,7 @@ pub(crate) fn classify(host: &str, detail: String) -> RemoteError {
 }
 
 impl Ssh {
-    /// Connect to `login` (one master connection) and find out whether commands need sudo.
+    /// Connect to `login` (one master connection).
     pub async fn connect(login: &Login, opts: &SshOptions) -> Result<Ssh, RemoteError> {
         let name = login.to_string();
         let mut b = SessionBuilder::default();
@@ -123,14 +122,10 @@ impl Ssh {
             .connect_mux(&login.host)
             .await
             .map_err(|e| classify(&name, chain(&e)))?;
-        let mut ssh = Ssh {
+        Ok(Ssh {
             name,
             session: Mutex::new(Some(Arc::new(session))),
-            sudo: false,
-        };
-        let id = ssh.exec("id -u", Input::None).await?;
-        ssh.sudo = id.stdout.trim() != "0";
-        Ok(ssh)
+        })
     }
 
     fn session(&self) -> Result<Arc<Session>, RemoteError> {
@@ -161,14 +156,13 @@ impl Remote for Ssh {
     async fn exec(&self, script: &str, input: Input<'_>) -> Result<Output, RemoteError> {
         tracing::trace!(host = %self.name, bytes = script.len(), "exec");
         let session = self.session()?;
-        let mut cmd = if self.sudo {
-            let mut c = session.command("sudo");
-            c.arg("-n").arg("sh");
-            c
-        } else {
-            session.command("sh")
-        };
-        cmd.arg("-c").arg(script);
+        // As root: directly when the login is root, else through `sudo -n` (decided on the
+        // host, so it costs no extra round trip).
+        let mut cmd = session.command("sh");
+        cmd.arg("-c")
+            .arg(r#"if [ "$(id -u)" = 0 ]; then exec sh -c "$1"; else exec sudo -n sh -c "$1"; fi"#)
+            .arg("fbs")
+            .arg(script);
         let out = match input {
             Input::None => cmd
                 .stdin(openssh::Stdio::null())
