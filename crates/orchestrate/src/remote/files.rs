@@ -134,3 +134,80 @@ pub async fn put(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::remote::Local;
+
+    #[tokio::test]
+    async fn put_then_state_round_trips_and_a_wrong_checksum_is_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let dest = dir.path().join("sub dir/fbs.toml");
+        let local = Local::new("local");
+        let body = b"secret = 1\n";
+        put(
+            &local,
+            Input::Bytes(body),
+            &sha256(body),
+            &dest,
+            0o600,
+            false,
+        )
+        .await
+        .expect("put");
+        assert_eq!(std::fs::read(&dest).expect("read"), body);
+        let mode = std::fs::metadata(&dest).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+
+        let big = dir.path().join("bin");
+        put(
+            &local,
+            Input::Bytes(b"binary"),
+            &sha256(b"binary"),
+            &big,
+            0o755,
+            true,
+        )
+        .await
+        .expect("put with sidecar");
+        assert!(sidecar(&big).exists());
+        let script = state_script(
+            &[dest.clone(), big.clone(), dir.path().join("none")],
+            &[dir.path().to_path_buf()],
+        );
+        let out = local.exec(&script, Input::None).await.expect("state");
+        let (files, dirs) = parse_state(&out.stdout);
+        assert_eq!(files[&dest].sha256.as_deref(), Some(sha256(body).as_str()));
+        assert_eq!(files[&dest].mode, Some(0o600));
+        assert_eq!(
+            files[&big].sha256.as_deref(),
+            Some(sha256(b"binary").as_str())
+        );
+        assert_eq!(files[&dir.path().join("none")], FileState::default());
+        assert!(dirs[dir.path()].is_some());
+
+        let e = put(
+            &local,
+            Input::Bytes(b"other"),
+            &sha256(body),
+            &dest,
+            0o600,
+            false,
+        )
+        .await
+        .expect_err("checksum mismatch");
+        assert!(e.to_string().contains("checksum mismatch"), "{e}");
+        assert_eq!(
+            std::fs::read(&dest).expect("read"),
+            body,
+            "the old file stays"
+        );
+        let leftovers = std::fs::read_dir(dest.parent().expect("dir"))
+            .expect("ls")
+            .count();
+        assert_eq!(leftovers, 1, "no temp file left behind");
+    }
+}
