@@ -220,6 +220,7 @@ write_env() {
     echo "export FBS_TEST_HOSTS_MODE='$(cat "$HD/mode")'"
     echo "export FBS_TEST_HOSTS_REDIS_URL='$(cat "$D/redis-hosts/url")'"
     echo "export FBS_TEST_HOSTS_SCRIPT='$ROOT/scripts/testenv/hosts.sh'"
+    echo "export FBS_TEST_HOST_COUNT='$COUNT' TESTENV_NET='$NET'"
   } > "$D/hosts.env"
 }
 
