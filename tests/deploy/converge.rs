@@ -168,4 +168,20 @@ fn dry_run_shows_the_package_commands_per_distribution_without_connecting() {
         !hosts.upper("h1", "opt/fbs").exists(),
         "a dry run changed h1"
     );
+
+    // The default broker's host also gets the Redis server; the others do not.
+    let conf = hosts.tmp.path().join("broker-on-h1.conf");
+    let text = std::fs::read_to_string(hosts.conf(""))
+        .expect("conf")
+        .replace(&hosts.redis_url, "redis://h1:6379/0");
+    std::fs::write(&conf, text).expect("conf");
+    let (out, _) = hosts.deploy(&conf, &["install-packages-workers", "--dry-run"], 0);
+    let section = |h: &str| {
+        let start = out.find(&format!("root@{h} [")).expect("host section");
+        let rest = &out[start..];
+        rest[..rest.find("\n\n").unwrap_or(rest.len())].to_owned()
+    };
+    assert!(section("h1").contains("redis-server"), "{out}");
+    assert!(section("h1").contains(" redis"), "{out}");
+    assert!(!section("h2").contains("redis"), "{out}");
 }
