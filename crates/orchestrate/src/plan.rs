@@ -14,14 +14,15 @@ use crate::tasks::Task;
 
 /// The plan, as text.
 pub fn plan(opts: &DeployOptions) -> Result<String, DeployError> {
+    let full = inventory(&opts.config, None)?;
     let inv = inventory(&opts.config, opts.hosts.as_deref())?;
-    let art = artifacts(&inv, opts.binary.as_deref())?;
+    let art = artifacts(&full, opts.binary.as_deref())?;
     let tasks = if opts.tasks.is_empty() {
         Task::DEFAULT.to_vec()
     } else {
         opts.tasks.clone()
     };
-    let broker = inv.broker_host().map(Host::name);
+    let broker = full.broker_host().map(Host::name);
     let l = match &opts.local_root {
         Some(r) if tasks == [Task::DeployLocal] => Layout::under(r),
         _ => Layout::system(),
@@ -183,4 +184,46 @@ pub fn plan(opts: &DeployOptions) -> Result<String, DeployError> {
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hosts_config_does_not_depend_on_the_hosts_filter() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let conf = dir.path().join("deploy.conf");
+        std::fs::write(
+            &conf,
+            "[broker]\ndefault=redis://w1:6379/0\n[releases]\nreleases=17\n[master]\nhost=root@m1\n\
+             [workers-17]\nx86_64=root@w1;root@w2\n",
+        )
+        .expect("conf");
+        let bin = dir.path().join("fbs");
+        std::fs::write(&bin, "binary").expect("bin");
+        let opts = |hosts: Option<&str>| DeployOptions {
+            config: conf.clone(),
+            hosts: hosts.map(str::to_owned),
+            binary: Some(bin.clone()),
+            ..DeployOptions::default()
+        };
+        let line = |text: &str, host: &str| -> String {
+            let start = text.find(&format!("{host} [")).expect("host");
+            text[start..]
+                .lines()
+                .find(|l| l.contains("/etc/fbs/fbs.toml"))
+                .expect("config line")
+                .to_owned()
+        };
+        let all = plan(&opts(None)).expect("plan");
+        let one = plan(&opts(Some("w2"))).expect("plan");
+        assert_eq!(line(&all, "root@w2"), line(&one, "root@w2"));
+        assert!(!one.contains("root@w1 ["), "{one}");
+        let w1 = plan(&opts(Some("w1"))).expect("plan");
+        assert!(
+            w1.contains("redis-server"),
+            "the broker's host, filtered alone: {w1}"
+        );
+    }
 }

@@ -176,6 +176,9 @@ pub fn artifacts(inv: &Inventory, binary: Option<&Path>) -> Result<Artifacts, De
 /// Run a deploy.
 pub async fn deploy(opts: &DeployOptions) -> Result<Report, DeployError> {
     let t0 = Instant::now();
+    // Configs, the broker's host and the client config come from the whole fleet; `--hosts`
+    // only picks the hosts worked on (a host's config never depends on the filter).
+    let full = inventory(&opts.config, None)?;
     let inv = inventory(&opts.config, opts.hosts.as_deref())?;
     let tasks = if opts.tasks.is_empty() {
         Task::DEFAULT.to_vec()
@@ -194,9 +197,9 @@ pub async fn deploy(opts: &DeployOptions) -> Result<Report, DeployError> {
         Vec::new()
     };
     let art = {
-        let inv = inv.clone();
+        let full = full.clone();
         let b = opts.binary.clone();
-        tokio::task::spawn_blocking(move || artifacts(&inv, b.as_deref()))
+        tokio::task::spawn_blocking(move || artifacts(&full, b.as_deref()))
             .await
             .map_err(|e| DeployError::Io {
                 action: "hash",
@@ -210,7 +213,7 @@ pub async fn deploy(opts: &DeployOptions) -> Result<Report, DeployError> {
     let dir = control_dir()?;
     let ssh = ssh_options(&inv, opts.ssh_config.as_deref(), dir.path());
     let sem = Arc::new(Semaphore::new(opts.parallel.max(1)));
-    let broker = inv.broker_host().map(Host::name);
+    let broker = full.broker_host().map(Host::name);
     let system = Layout::system();
 
     let remote_runs = targets.iter().map(|h| {
@@ -276,7 +279,7 @@ pub async fn deploy(opts: &DeployOptions) -> Result<Report, DeployError> {
             .client_config
             .clone()
             .unwrap_or_else(setup_cli::default_path);
-        let r = setup_cli::run(&inv, opts.token.clone(), &path);
+        let r = setup_cli::run(&full, opts.token.clone(), &path);
         outcomes.push(HostOutcome {
             host: "client config".into(),
             roles: path.display().to_string(),
