@@ -101,8 +101,21 @@ impl FleetArgs {
     }
 }
 
+/// The master runs `fbs monitor` once this build has it (it also sends the mail), else
+/// `fbs notify`.
+fn choose_webapp() {
+    use fbs_orchestrate::services::{Service, set_webapp};
+    let cli = <crate::args::Cli as clap::CommandFactory>::command();
+    set_webapp(if cli.find_subcommand("monitor").is_some() {
+        Service::Monitor
+    } else {
+        Service::Notify
+    });
+}
+
 /// Run `fbs deploy`.
 pub async fn deploy(a: DeployArgs) -> u8 {
+    choose_webapp();
     let opts = DeployOptions {
         config: a.config,
         tasks: a.tasks,
@@ -150,6 +163,7 @@ fn fail(e: &fbs_orchestrate::DeployError) -> u8 {
 
 /// Run `fbs fleet …`.
 pub async fn fleet(cmd: FleetCommand) -> u8 {
+    choose_webapp();
     let (action, args) = match cmd {
         FleetCommand::Status(a) => (Action::Status, a),
         FleetCommand::Stop(a) => (Action::Stop, a),

@@ -109,6 +109,8 @@ pub enum JobCommand {
         /// Take over events another notifier left unacknowledged this long (e.g. 10m).
         #[arg(long, value_name = "DURATION", value_parser = fbs_core::config::duration::parse)]
         claim_idle: Option<std::time::Duration>,
+        #[command(flatten)]
+        daemon: crate::daemon::DaemonArgs,
     },
     /// List the workers alive now.
     Workers {
@@ -164,7 +166,16 @@ async fn dispatch(command: JobCommand) -> u8 {
             config,
             broker,
             claim_idle,
-        } => return notify(config.clone(), broker.clone(), *claim_idle).await,
+            daemon,
+        } => {
+            let guard = match daemon.detach("notify") {
+                crate::daemon::Detach::Exit(code) => return code,
+                crate::daemon::Detach::Run(guard) => guard,
+            };
+            let code = notify(config.clone(), broker.clone(), *claim_idle).await;
+            drop(guard);
+            return code;
+        }
         JobCommand::Submit { conn, .. }
         | JobCommand::Jobs { conn, .. }
         | JobCommand::Status { conn, .. }

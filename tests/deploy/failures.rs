@@ -80,7 +80,7 @@ fn only_the_master_gets_smtp_and_secrets_are_never_printed() {
         "-c",
         conf.to_str().expect("utf-8"),
         "copy-files-workers",
-        "copy-files-webapp",
+        "deploy-webapp",
         "setup-cli",
         "--token",
         "token-never-shown",
@@ -98,9 +98,28 @@ fn only_the_master_gets_smtp_and_secrets_are_never_printed() {
         master.contains("pw-never-shown") && master.contains("smtp.example.org"),
         "{master}"
     );
+    for unit in ["fbs-monitor.service", "fbs-notify.service"] {
+        let path = format!("/etc/systemd/system/{unit}");
+        let v = hosts.script(&["exec", "h4", "systemd-analyze", "verify", &path]);
+        assert!(
+            v.status.success(),
+            "{unit}: {}",
+            String::from_utf8_lossy(&v.stderr)
+        );
+    }
+    // The master's mail daemon runs (the notifier while this build has no monitor).
+    let daemon = if out.contains("started monitor") {
+        "monitor"
+    } else {
+        "notify"
+    };
+    assert!(
+        row(&out, "root@h4").contains(&format!("started {daemon}")),
+        "{out}"
+    );
     assert!(
         hosts
-            .upper("h4", "etc/systemd/system/fbs-monitor.service")
+            .upper("h4", &format!("var/lib/fbs/{daemon}.pid"))
             .exists()
     );
     for h in ["h1", "h2", "h3"] {

@@ -59,7 +59,7 @@ pub fn plan(opts: &DeployOptions) -> Result<String, DeployError> {
         for s in services::of(h) {
             let keep = match s {
                 Service::Worker(_) => workers,
-                Service::Monitor => webapp,
+                Service::Monitor | Service::Notify => webapp,
             };
             if keep {
                 svcs.push(s);
@@ -94,7 +94,11 @@ pub fn plan(opts: &DeployOptions) -> Result<String, DeployError> {
                 }
             );
             let mut seen = Vec::new();
-            for s in &svcs {
+            let mut units = svcs.clone();
+            if webapp {
+                units.extend([Service::Monitor, Service::Notify]);
+            }
+            for s in &units {
                 let (p, _) = s.unit_file(&l);
                 if !seen.contains(&p) {
                     let _ = writeln!(out, "  * put {} mode 0644", p.display());
@@ -147,7 +151,7 @@ pub fn plan(opts: &DeployOptions) -> Result<String, DeployError> {
                 Service::Worker(_) => mine
                     .iter()
                     .any(|t| matches!(t, Task::DeployWorkers | Task::DeployLocal)),
-                Service::Monitor => mine
+                Service::Monitor | Service::Notify => mine
                     .iter()
                     .any(|t| matches!(t, Task::DeployWebapp | Task::DeployLocal)),
             }) {

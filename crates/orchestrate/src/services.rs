@@ -1,5 +1,6 @@
 //! The daemons fbs runs on a host — one `fbs worker` per queue (`fbs-worker@ARCH:RELEASE`) and
-//! `fbs monitor` on the master — and the scripts that query, start and stop them: through
+//! on the master the webapp: `fbs monitor` (which also sends the mail) when this build of fbs
+//! has it, else `fbs notify` — and the scripts that query, start and stop them: through
 //! systemd where it runs (`/run/systemd/system` exists), else as `--daemon` processes with a
 //! pid file in /var/lib/fbs and a log file in /var/log/fbs.
 //!
@@ -8,6 +9,7 @@
 //! that hash changed or the service is not running.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use crate::inventory::Host;
 use crate::layout::Layout;
@@ -17,14 +19,31 @@ use crate::remote::{qpath, quote};
 pub const WORKER_UNIT: &str = include_str!("../../../deploy/fbs-worker@.service");
 /// The monitor unit, as shipped in `deploy/`.
 pub const MONITOR_UNIT: &str = include_str!("../../../deploy/fbs-monitor.service");
+/// The notifier unit, as shipped in `deploy/`.
+pub const NOTIFY_UNIT: &str = include_str!("../../../deploy/fbs-notify.service");
+
+static WEBAPP: OnceLock<Service> = OnceLock::new();
+
+/// Say which daemon serves the master's webapp role in this build of fbs ([`Service::Monitor`]
+/// once `fbs monitor` exists, else [`Service::Notify`]); set once, by the command line.
+pub fn set_webapp(s: Service) {
+    let _ = WEBAPP.set(s);
+}
+
+/// The daemon of the master's webapp role (default [`Service::Notify`]).
+pub fn webapp() -> Service {
+    WEBAPP.get().cloned().unwrap_or(Service::Notify)
+}
 
 /// One daemon on a host.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Service {
     /// `fbs worker --queue ARCH:RELEASE`.
     Worker(String),
-    /// `fbs monitor` (the master).
+    /// `fbs monitor` (the master's web UI, REST API and notifier).
     Monitor,
+    /// `fbs notify` (the master's notifier, when there is no monitor).
+    Notify,
 }
 
 /// What a service is doing.
@@ -58,7 +77,7 @@ pub fn of(host: &Host) -> Vec<Service> {
         .map(|q| Service::Worker(q.spec()))
         .collect();
     if host.master {
-        v.push(Service::Monitor);
+        v.push(webapp());
     }
     v
 }
@@ -69,6 +88,7 @@ impl Service {
         match self {
             Service::Worker(q) => format!("worker-{}", q.replace([':', '/'], "-")),
             Service::Monitor => "monitor".into(),
+            Service::Notify => "notify".into(),
         }
     }
 
@@ -77,6 +97,7 @@ impl Service {
         match self {
             Service::Worker(q) => format!("fbs-worker@{q}.service"),
             Service::Monitor => "fbs-monitor.service".into(),
+            Service::Notify => "fbs-notify.service".into(),
         }
     }
 
@@ -85,6 +106,7 @@ impl Service {
         match self {
             Service::Worker(_) => (layout.unit_dir().join("fbs-worker@.service"), WORKER_UNIT),
             Service::Monitor => (layout.unit_dir().join("fbs-monitor.service"), MONITOR_UNIT),
+            Service::Notify => (layout.unit_dir().join("fbs-notify.service"), NOTIFY_UNIT),
         }
     }
 
@@ -108,6 +130,7 @@ impl Service {
         let role = match self {
             Service::Worker(q) => format!("worker --queue {}", quote(q)),
             Service::Monitor => "monitor".into(),
+            Service::Notify => "notify".into(),
         };
         format!(
             "{bin} {role} --config {cfg} --daemon --pid-file {pid} --log-file {log}",

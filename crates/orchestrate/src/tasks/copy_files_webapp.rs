@@ -1,5 +1,5 @@
 //! `copy-files-webapp`: the directories, the `fbs` binary, the master's config (the only one
-//! with the SMTP settings) and the monitor unit — each only when it differs.
+//! with the SMTP settings) and the monitor and notifier units — each only when it differs.
 
 use super::{HostCtx, steps};
 use crate::services::Service;
@@ -12,5 +12,5 @@ pub(crate) async fn run(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
     steps::dirs(ctx).await?;
     steps::binary(ctx).await?;
     steps::config(ctx).await?;
-    steps::units(ctx, &[Service::Monitor]).await
+    steps::units(ctx, &[Service::Monitor, Service::Notify]).await
 }
