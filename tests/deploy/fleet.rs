@@ -61,4 +61,31 @@ fn fleet_status_stop_restart_and_logs() {
         "{out}"
     );
     assert!(out.contains("starting /opt/fbs/bin/fbs"), "{out}");
+
+    // A queue moved off a host: its old worker is stopped, the new one started.
+    let moved = hosts.tmp.path().join("moved.conf");
+    let text = std::fs::read_to_string(&conf)
+        .expect("conf")
+        .replace("i686=root@h4", "i686=root@h2")
+        .replace(
+            "[workers-17]\nx86_64=root@h1\ni686=root@h2",
+            "[workers-17]\nx86_64=root@h1\ni686=root@h4",
+        );
+    std::fs::write(&moved, text).expect("conf");
+    let (out, _) = hosts.deploy(&moved, &["deploy-workers", "--hosts", "h[24]"], 0);
+    // (h4's old worker was stopped above; h2's runs until this deploy.)
+    assert!(
+        row(&out, "root@h4").contains("started worker-i686-17"),
+        "{out}"
+    );
+    let h2 = row(&out, "root@h2");
+    assert!(
+        h2.contains("started worker-i686-rawhide") && h2.contains("stopped worker-i686-17"),
+        "{out}"
+    );
+    assert!(
+        !hosts
+            .upper("h4", "var/lib/fbs/worker-i686-rawhide.pid")
+            .exists()
+    );
 }

@@ -7,7 +7,7 @@ use anyhow::bail;
 use super::HostCtx;
 use super::steps::probe;
 use crate::remote::files;
-use crate::remote::{Input, check, qpath};
+use crate::remote::{Input, check, qpath, quote};
 use crate::services::{self, Service, State};
 
 /// The hash a service is started with: binary, config, unit and command line.
@@ -109,40 +109,34 @@ pub async fn services(ctx: &mut HostCtx<'_>, svcs: &[Service]) -> anyhow::Result
     Ok(())
 }
 
-/// Stop worker daemons this host no longer runs (a queue removed from deploy.conf).
+/// Stop worker daemons this host no longer runs (a queue removed from deploy.conf): their
+/// pid files, or their systemd units (stopped and disabled).
 pub async fn stop_stale_workers(ctx: &mut HostCtx<'_>) -> anyhow::Result<()> {
     let p = probe(ctx).await?;
-    if p.systemd {
-        return Ok(());
-    }
-    let keep: Vec<String> = services::of(ctx.host)
-        .iter()
-        .map(|s| format!("{}.pid", s.name()))
-        .collect();
-    let dir = qpath(&ctx.layout.state_dir());
-    let out = check(
-        ctx.remote,
-        "listing daemons",
-        &format!("cd {dir} 2>/dev/null && ls worker-*.pid 2>/dev/null || true"),
-        Input::None,
-    )
-    .await?;
-    for f in out
-        .stdout
-        .split_whitespace()
-        .filter(|f| !keep.iter().any(|k| k == f))
-    {
-        let name = f.trim_end_matches(".pid");
-        ctx.step(&format!("stopping {name} (no longer in the deploy config)"));
-        let pid = ctx.layout.state_dir().join(f);
-        let stamp = ctx.layout.state_dir().join(format!("{name}.deployed"));
-        let script = format!(
-            "p={}\npid=$(cat \"$p\")\nkill -TERM \"$pid\" 2>/dev/null || true\nrm -f \"$p\" {}\n",
-            qpath(&pid),
-            qpath(&stamp)
-        );
+    let keep = services::of(ctx.host);
+    for d in &p.daemons {
+        let stale = if d.ends_with(".service") {
+            !keep.iter().any(|s| &s.unit() == d)
+        } else {
+            !keep.iter().any(|s| &s.name() == d)
+        };
+        if !stale {
+            continue;
+        }
+        ctx.step(&format!("stopping {d} (no longer in the deploy config)"));
+        let script = if d.ends_with(".service") {
+            format!("systemctl disable --now {} 2>&1 || true\n", quote(d))
+        } else {
+            let pid = ctx.layout.state_dir().join(format!("{d}.pid"));
+            let stamp = ctx.layout.state_dir().join(format!("{d}.deployed"));
+            format!(
+                "p={}\npid=$(cat \"$p\")\nkill -TERM \"$pid\" 2>/dev/null || true\nrm -f \"$p\" {}\n",
+                qpath(&pid),
+                qpath(&stamp)
+            )
+        };
         check(ctx.remote, "stopping a stale worker", &script, Input::None).await?;
-        ctx.changes.push(format!("stopped {name}"));
+        ctx.changes.push(format!("stopped {d}"));
     }
     Ok(())
 }

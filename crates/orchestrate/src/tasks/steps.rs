@@ -27,6 +27,8 @@ pub struct Probe {
     pub missing: Vec<String>,
     /// The services' states and stamps.
     pub states: BTreeMap<String, (State, Option<String>)>,
+    /// Worker daemons present: pid file names (`worker-x86_64-17`) and systemd units.
+    pub daemons: Vec<String>,
 }
 
 /// Probe the host (once).
@@ -60,8 +62,18 @@ pub async fn probe(ctx: &mut HostCtx<'_>) -> anyhow::Result<Probe> {
              *\\ fedora\\ *|*\\ rhel\\ *|*\\ centos\\ *|*\\ rocky\\ *|*\\ almalinux\\ *) ({rpm}) | sed 's/^/missing /';; esac\n"
         );
     }
+    // What worker daemons exist, to stop those of queues the host no longer serves.
+    let listing = format!(
+        "for f in {}/worker-*.pid; do [ -e \"$f\" ] && echo \"daemon $(basename \"$f\" .pid)\"; done\n{}",
+        qpath(&l.state_dir()),
+        if l.is_rooted() {
+            String::new()
+        } else {
+            "if [ -d /run/systemd/system ]; then systemctl list-units --all --plain --no-legend 'fbs-worker@*' 2>/dev/null | awk '{print \"unit \" $1}'; fi\n".to_owned()
+        }
+    );
     let script = format!(
-        "if [ -d /run/systemd/system ]; then echo systemd 1; else echo systemd 0; fi\n\
+        "{listing}if [ -d /run/systemd/system ]; then echo systemd 1; else echo systemd 0; fi\n\
          ID=; ID_LIKE=; if [ -r /etc/os-release ]; then . /etc/os-release; fi; echo \"os ${{ID:-unknown}} ${{ID_LIKE:-}}\"\n{}{pk}{query}",
         files::state_script(&wanted, &l.dirs())
     );
@@ -74,6 +86,15 @@ pub async fn probe(ctx: &mut HostCtx<'_>) -> anyhow::Result<Probe> {
         .map(str::to_owned)
         .collect();
     let states = services::parse_states(&out.stdout);
+    let daemons = out
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("daemon ")
+                .or_else(|| l.strip_prefix("unit "))
+        })
+        .map(str::to_owned)
+        .collect();
     let mut systemd = false;
     let mut family = Err("unknown".to_owned());
     for line in out.stdout.lines() {
@@ -91,6 +112,7 @@ pub async fn probe(ctx: &mut HostCtx<'_>) -> anyhow::Result<Probe> {
         dirs,
         missing,
         states,
+        daemons,
     };
     ctx.probe = Some(p.clone());
     Ok(p)
