@@ -39,9 +39,15 @@ pub enum Command {
     /// prints the artifact paths. Ctrl-C cancels cleanly.
     #[command(after_help = fbs_core::exit::HELP)]
     Local(LocalArgs),
-    /// The fleet: worker daemon and job commands.
+    /// The worker daemon and the job commands.
     #[command(flatten)]
-    Fleet(crate::fleet::FleetCommand),
+    Jobs(crate::jobs::JobCommand),
+    /// Install or update fbs on the fleet's hosts from a deploy.conf.
+    #[command(after_help = fbs_core::exit::HELP)]
+    Deploy(crate::deploy::DeployArgs),
+    /// The fleet's hosts: daemon status, stop, restart, logs.
+    #[command(subcommand)]
+    Fleet(crate::deploy::FleetCommand),
     /// Serve the monitor: REST API, live logs, web UI, metrics (and, on the master, mail).
     #[command(after_help = fbs_core::exit::HELP)]
     Monitor(crate::monitor::MonitorArgs),

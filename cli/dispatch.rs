@@ -13,7 +13,9 @@ pub fn run(command: Command) -> u8 {
             fbs_client::ks::flatten_cmd(&file, root.as_deref())
         }
         Command::Local(args) => block_on(local(args)),
-        Command::Fleet(cmd) => crate::fleet::run(cmd),
+        Command::Jobs(cmd) => crate::jobs::run(cmd),
+        Command::Deploy(args) => block_on(crate::deploy::deploy(args)),
+        Command::Fleet(cmd) => block_on(crate::deploy::fleet(cmd)),
         Command::Monitor(args) => block_on(crate::monitor::serve(args)),
         Command::Token(cmd) => block_on(crate::monitor::token(cmd)),
         Command::Completions { shell } => {

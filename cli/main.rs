@@ -1,8 +1,10 @@
 //! The `fbs` binary: parse the command line, set up diagnostics, hand off to a library.
 
 mod args;
+mod daemon;
+mod deploy;
 mod dispatch;
-mod fleet;
+mod jobs;
 mod monitor;
 
 use std::process::ExitCode;

@@ -3,7 +3,8 @@
 # the servers it uses on free ports, records their PIDs, and stops only what it started.
 #
 #   scripts/testenv.sh up      install + start; writes $FBS_TESTENV_DIR/env (shell exports)
-#   scripts/testenv.sh down    stop what `up` started
+#   scripts/testenv.sh down    stop what `up` started (the test hosts too: no namespace,
+#                              link or process is left)
 #   scripts/testenv.sh status  show what runs
 #   scripts/testenv.sh install-builder   only the native builder's packages (no test tools)
 #
@@ -41,6 +42,9 @@ TEST_APT_PACKAGES=(
   ovmf                         # UEFI firmware for QEMU boot tests
   redis-server                 # the fleet's broker (job store, queues, log streams)
   chromium chromium-driver     # the monitor's browser test (driven by playwright-core)
+  openssh-server               # sshd of the deploy tests' hosts (scripts/testenv/hosts.sh)
+  systemd                      # systemd-analyze, to verify the deployed units
+  iproute2                     # network namespaces and the bridge of the test hosts
 )
 # qemu-system-x86 is installed apart, matched to the installed qemu-utils (see install_qemu).
 # Fedora equivalents, for the dnf branch (untested).
@@ -333,12 +337,16 @@ case "${1:-}" in
     start_smtp
     start_ftp
     write_env
+    # The deploy tests' hosts h1..h4 (network namespaces with their own sshd and overlays).
+    "$ROOT/scripts/testenv/hosts.sh" up
+    cat "$D/hosts.env" >> "$D/env"
     log "ready: source $D/env"
     ;;
   install-builder)
     install_packages builder
     ;;
   down)
+    "$ROOT/scripts/testenv/hosts.sh" down || true
     stop_all
     log "stopped"
     ;;

@@ -4,6 +4,7 @@
 mod helper;
 
 mod cli;
+mod deploy;
 mod fixtures;
 mod fleet;
 mod kickstart;

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod daemonize;
 pub mod exit;
 pub mod ini;
 pub mod job;

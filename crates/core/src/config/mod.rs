@@ -18,6 +18,7 @@ pub use daemon::{
     BrokerConfig, DaemonConfig, KojiConfig, MonitorConfig, RetentionConfig, SmtpConfig, SmtpTls,
     WorkerConfig, redact_url,
 };
+pub use deploy::{broker_url, daemon_from_deploy_conf, unquote};
 pub use error::ConfigError;
 pub use source::{ConfigSource, load_client, load_daemon, resolve_path};
 pub use staging::{PublicUrl, StagingConfig};

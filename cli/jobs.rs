@@ -1,5 +1,5 @@
-//! The fleet subcommands (`worker`, `submit`, `jobs`, `status`, `cancel`, `retry`, `workers`,
-//! `logs`) and the one `match` that hands each to its library function.
+//! The job subcommands (`worker`, `notify`, `submit`, `jobs`, `status`, `cancel`, `retry`,
+//! `workers`, `logs`) and the one `match` that hands each to its library function.
 
 use std::path::PathBuf;
 
@@ -19,9 +19,9 @@ pub struct ClientArgs {
     pub config: Option<PathBuf>,
 }
 
-/// The fleet's subcommands.
+/// The job subcommands (flattened into the top level).
 #[derive(Debug, Subcommand)]
-pub enum FleetCommand {
+pub enum JobCommand {
     /// Run a worker: build jobs from the queues on the broker until stopped (SIGTERM).
     #[command(after_help = fbs_core::exit::HELP)]
     Worker {
@@ -37,6 +37,8 @@ pub enum FleetCommand {
         /// The default broker; overrides FBS_BROKER and the config.
         #[arg(long, value_name = "URL")]
         broker: Option<String>,
+        #[command(flatten)]
+        daemon: crate::daemon::DaemonArgs,
     },
     /// Submit a build spec to the fleet; prints the job id, its queue and its log URL.
     #[command(after_help = fbs_core::exit::HELP)]
@@ -107,6 +109,8 @@ pub enum FleetCommand {
         /// Take over events another notifier left unacknowledged this long (e.g. 10m).
         #[arg(long, value_name = "DURATION", value_parser = fbs_core::config::duration::parse)]
         claim_idle: Option<std::time::Duration>,
+        #[command(flatten)]
+        daemon: crate::daemon::DaemonArgs,
     },
     /// List the workers alive now.
     Workers {
@@ -133,7 +137,7 @@ pub enum FleetCommand {
 }
 
 /// Run a fleet subcommand; returns the exit code.
-pub fn run(command: FleetCommand) -> u8 {
+pub fn run(command: JobCommand) -> u8 {
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -144,29 +148,47 @@ pub fn run(command: FleetCommand) -> u8 {
     rt.block_on(dispatch(command))
 }
 
-async fn dispatch(command: FleetCommand) -> u8 {
+async fn dispatch(command: JobCommand) -> u8 {
     use fbs_client as c;
     let conn = match &command {
-        FleetCommand::Worker {
+        JobCommand::Worker {
             queues,
             concurrency,
             config,
             broker,
-        } => return worker(queues, *concurrency, config.clone(), broker.clone()).await,
-        FleetCommand::Notify {
+            daemon,
+        } => {
+            let guard = match daemon.detach(&crate::daemon::worker_name(queues)) {
+                crate::daemon::Detach::Exit(code) => return code,
+                crate::daemon::Detach::Run(guard) => guard,
+            };
+            let code = worker(queues, *concurrency, config.clone(), broker.clone()).await;
+            drop(guard);
+            return code;
+        }
+        JobCommand::Notify {
             config,
             broker,
             claim_idle,
-        } => return notify(config.clone(), broker.clone(), *claim_idle).await,
-        FleetCommand::Submit { conn, .. }
-        | FleetCommand::Jobs { conn, .. }
-        | FleetCommand::Status { conn, .. }
-        | FleetCommand::Cancel { conn, .. }
-        | FleetCommand::Retry { conn, .. }
-        | FleetCommand::Workers { conn, .. }
-        | FleetCommand::Logs { conn, .. } => conn.clone(),
+            daemon,
+        } => {
+            let guard = match daemon.detach("notify") {
+                crate::daemon::Detach::Exit(code) => return code,
+                crate::daemon::Detach::Run(guard) => guard,
+            };
+            let code = notify(config.clone(), broker.clone(), *claim_idle).await;
+            drop(guard);
+            return code;
+        }
+        JobCommand::Submit { conn, .. }
+        | JobCommand::Jobs { conn, .. }
+        | JobCommand::Status { conn, .. }
+        | JobCommand::Cancel { conn, .. }
+        | JobCommand::Retry { conn, .. }
+        | JobCommand::Workers { conn, .. }
+        | JobCommand::Logs { conn, .. } => conn.clone(),
     };
-    if let FleetCommand::Logs {
+    if let JobCommand::Logs {
         job,
         follow,
         monitor,
@@ -183,26 +205,26 @@ async fn dispatch(command: FleetCommand) -> u8 {
         Err(code) => return code,
     };
     match command {
-        FleetCommand::Worker { .. } => exit::SUCCESS,
-        FleetCommand::Notify { .. } => exit::SUCCESS,
-        FleetCommand::Submit { spec, watch, .. } => c::submit::run(&fleet, &spec, watch).await,
-        FleetCommand::Jobs {
+        JobCommand::Worker { .. } => exit::SUCCESS,
+        JobCommand::Notify { .. } => exit::SUCCESS,
+        JobCommand::Submit { spec, watch, .. } => c::submit::run(&fleet, &spec, watch).await,
+        JobCommand::Jobs {
             state,
             queue,
             limit,
             json,
             ..
         } => c::jobs::run(&fleet, state, queue.as_deref(), limit, json).await,
-        FleetCommand::Status { job, json, .. } => c::status::run(&fleet, &job, json).await,
-        FleetCommand::Cancel { job, .. } => c::cancel::run(&fleet, &job).await,
-        FleetCommand::Retry {
+        JobCommand::Status { job, json, .. } => c::status::run(&fleet, &job, json).await,
+        JobCommand::Cancel { job, .. } => c::cancel::run(&fleet, &job).await,
+        JobCommand::Retry {
             job,
             stage_only: true,
             ..
         } => c::retry::run_stage_only(&fleet, &job).await,
-        FleetCommand::Retry { job, .. } => c::retry::run(&fleet, &job).await,
-        FleetCommand::Workers { json, .. } => c::workers::run(&fleet, json).await,
-        FleetCommand::Logs { job, follow, .. } => c::logs::run(&fleet, &job, follow).await,
+        JobCommand::Retry { job, .. } => c::retry::run(&fleet, &job).await,
+        JobCommand::Workers { json, .. } => c::workers::run(&fleet, json).await,
+        JobCommand::Logs { job, follow, .. } => c::logs::run(&fleet, &job, follow).await,
     }
 }
 
