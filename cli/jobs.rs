@@ -252,6 +252,7 @@ async fn worker(
         ..Default::default()
     };
     let builders = fbs_worker::script::ScriptBuilder::from_env()
+        .or_else(fbs_worker::builders::noop::NoopBuilder::from_env)
         .unwrap_or_else(fbs_worker::builders::default_builders);
     match fbs_worker::daemon::run(cfg, options, builders).await {
         Ok(()) => exit::SUCCESS,

@@ -3,6 +3,8 @@
 //! the set a worker (and `fbs local`) starts with, and [`auto_choice`] what
 //! `builder = "auto"` means on this host: the Fedora tool for the image type when it is
 //! installed (found in `PATH`), else `native`.
+//! [`noop`] builds nothing and is only for measuring the fleet (`bench/fleet.sh`,
+//! `FBS_BENCH_NOOP=1`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,6 +18,7 @@ pub mod livecd;
 pub mod livemedia;
 pub mod lorax;
 pub mod native;
+pub mod noop;
 pub mod pungi;
 pub mod tool;
 
