@@ -43,6 +43,7 @@ fn spec(queue: &str, staging: PathBuf) -> anyhow::Result<BuildSpec> {
         arch: arch.parse().map_err(anyhow::Error::msg)?,
         release: release.into(),
         staging: Staging::File { path: staging },
+        staging_layout: Default::default(),
         email: "bench@example.org".into(),
         koji: KojiBuilds::default(),
         builder: BuilderChoice::Native,
