@@ -114,7 +114,8 @@ impl LogSink for FileSink {
             Ok(f) => f,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if let Err(e) = writeln!(file, "{line}") {
+        // One write(2) per line: `writeln!` on a `File` makes one per formatted piece.
+        if let Err(e) = file.write_all(format!("{line}\n").as_bytes()) {
             tracing::warn!(path = %self.path.display(), error = %e, "cannot write job log");
         }
     }

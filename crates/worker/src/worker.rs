@@ -130,9 +130,12 @@ impl Worker {
             if running.is_empty() && opts.stop_when_idle {
                 break;
             }
+            // With every slot busy, only a finishing job frees one: waiting for work then
+            // would return at once whenever a delivery is already waiting, and spin.
+            let full = running.len() >= self.concurrency.max(1);
             tokio::select! {
                 _ = opts.stop.cancelled() => {}
-                _ = self.store().wait_for_work(&self.queues, self.poll) => {}
+                _ = self.store().wait_for_work(&self.queues, self.poll), if !full => {}
                 Some(done) = running.join_next(), if !running.is_empty() => log_join(done),
             }
         }
