@@ -23,6 +23,9 @@ pub struct MonitorArgs {
     /// Without a broker: where the SQLite job store lives (default ~/.local/share/fbs).
     #[arg(long, env = "FBS_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Run in the background (hosts without systemd).
+    #[command(flatten)]
+    pub daemon: crate::daemon::DaemonArgs,
 }
 
 fn parse_role(s: &str) -> Result<fbs_monitor::Role, String> {
@@ -88,6 +91,16 @@ fn prefix() -> String {
 
 /// Run `fbs monitor`.
 pub async fn serve(args: MonitorArgs) -> u8 {
+    let guard = match args.daemon.detach("monitor") {
+        crate::daemon::Detach::Exit(code) => return code,
+        crate::daemon::Detach::Run(guard) => guard,
+    };
+    let code = serve_here(args).await;
+    drop(guard);
+    code
+}
+
+async fn serve_here(args: MonitorArgs) -> u8 {
     let cfg = match config(args.config.as_deref(), args.broker) {
         Ok(c) => c,
         Err(code) => return code,
