@@ -26,6 +26,17 @@
 //! So each queue's consumer is supervised and restarted under a new generation name, and a
 //! redelivery is checked against the record (a live lease held by anyone means "drop it").
 //!
+//! ## What a job costs the broker
+//! Measured with `bench/fleet.sh` (no-op jobs, one worker, 4 slots; Redis `commandstats`,
+//! commands inside Lua scripts counted): 60–65 commands per job in about 15 round trips
+//! (3 to submit, 12 in the worker), and 0.3–0.4 ms of Redis CPU, against 10 commands and
+//! 0.1 ms for Celery 5 on the same server. 28 of them, and 4 of the 7 Lua scripts (push,
+//! fetch, lease, result), are the apalis transport and its doorbell; the rest are the
+//! record's fenced changes (claim, staging, final state), the record reads after claim and
+//! finish, the lease scan on each claim, the log stream and the notification events. A plain
+//! list queue (`LPUSH` / `BLMOVE` into a per-worker list / `LREM`) would carry the ids in 3
+//! commands.
+//!
 //! Keys carry an optional prefix so tests share one server.
 
 mod events;
