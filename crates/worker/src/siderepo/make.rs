@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use fbs_core::joblog::LogSink;
 use fbs_core::runner::{self, Cmd};
 use fbs_core::spec::{Arch, BuildSpec};
-use futures::{StreamExt as _, TryStreamExt as _};
+use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 use super::cache::{BuildRecord, Cache, safe};
@@ -294,12 +294,14 @@ async fn fetch_all<'a>(
         .iter()
         .map(|w| fetch_one(fetcher, w, total, &done, log, cancel))
         .collect();
-    // In order; the first failure drops the downloads still running (their temporary files
-    // go with them).
-    futures::stream::iter(jobs)
+    // In order. Every download runs to its end, even after one failed: dropping a download
+    // mid-write could let a file operation still in flight recreate its temporary file after
+    // the cleanup removed it. The first failure is what the job reports.
+    let results: Vec<Result<Fetched, SideRepoError>> = futures::stream::iter(jobs)
         .buffered(parallel.max(1))
-        .try_collect()
-        .await
+        .collect()
+        .await;
+    results.into_iter().collect()
 }
 
 /// Fetch `w` and log how.
