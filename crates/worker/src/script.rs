@@ -39,16 +39,7 @@ impl ScriptBuilder {
 
     /// A builder map with a script builder running `script` under every builder name.
     pub fn registry(script: impl Into<String>) -> BTreeMap<&'static str, Arc<dyn Builder>> {
-        let b: Arc<dyn Builder> = Arc::new(ScriptBuilder::new(script));
-        let names = [
-            "native",
-            "lorax",
-            "pungi",
-            "kiwi",
-            "livemedia-creator",
-            "livecd-creator",
-        ];
-        names.into_iter().map(|n| (n, b.clone())).collect()
+        crate::builders::under_every_name(Arc::new(ScriptBuilder::new(script)))
     }
 }
 

@@ -19,6 +19,22 @@ pub mod livemedia;
 pub mod lorax;
 pub mod native;
 pub mod noop;
+
+/// Every builder name a spec or worker config can choose, mapped to `b` (for builders that
+/// stand in for all of them: the test script builder and the benchmark's no-op builder).
+pub fn under_every_name(b: Arc<dyn Builder>) -> BTreeMap<&'static str, Arc<dyn Builder>> {
+    [
+        "native",
+        "lorax",
+        "pungi",
+        "kiwi",
+        "livemedia-creator",
+        "livecd-creator",
+    ]
+    .into_iter()
+    .map(|n| (n, b.clone()))
+    .collect()
+}
 pub mod pungi;
 pub mod tool;
 

@@ -27,16 +27,7 @@ impl NoopBuilder {
 
     /// A builder map with the no-op builder under every builder name.
     pub fn registry() -> BTreeMap<&'static str, Arc<dyn Builder>> {
-        let b: Arc<dyn Builder> = Arc::new(NoopBuilder);
-        let names = [
-            "native",
-            "lorax",
-            "pungi",
-            "kiwi",
-            "livemedia-creator",
-            "livecd-creator",
-        ];
-        names.into_iter().map(|n| (n, b.clone())).collect()
+        super::under_every_name(Arc::new(NoopBuilder))
     }
 }
 
