@@ -22,7 +22,7 @@ cargo build --locked --quiet
 echo "== building the sample repository in $SAMPLE"
 FBS_APT_DIR=${FBS_TESTENV_DIR:-$ROOT/.testenv}/apt scripts/fixtures/make-repo.sh "$SAMPLE"
 echo "== fbs local conf/examples/sample-live.conf"
-target/debug/fbs local conf/examples/sample-live.conf --quiet | tee /tmp/fbs-quickstart.out
+"${CARGO_TARGET_DIR:-target}"/debug/fbs local conf/examples/sample-live.conf --quiet | tee /tmp/fbs-quickstart.out
 iso=$(grep '\.iso$' /tmp/fbs-quickstart.out | head -n 1)
 if ! checkisomd5 "$iso" >/dev/null 2>&1; then
   echo "quickstart: checkisomd5 failed on $iso" >&2
